@@ -1,0 +1,1 @@
+//! The Braid standard library.
