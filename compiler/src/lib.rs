@@ -6,5 +6,6 @@
 
 pub mod ast;
 pub mod diagnostics;
+pub mod hir;
 pub mod source;
 pub mod span;

@@ -1,0 +1,1 @@
+//! The stable, human-readable disassembly of a module (`braid compile --emit bytecode`).
