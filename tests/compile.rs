@@ -1,0 +1,105 @@
+//! Snapshot tests of compiler output: one `.braid` file per case.
+//!
+//! - `tests/compile/pass/*.braid` must compile with no errors; the snapshot holds the
+//!   stages named on the case's first line (`// emit: ast, access, bytecode`; default
+//!   `access, bytecode`), plus any warnings.
+//! - `tests/compile/fail/*.braid` must produce at least one error; the snapshot holds
+//!   the rendered diagnostics (no colour, paths relative to `tests/compile`).
+
+use braid_compiler::driver::{CompileOptions, Stage, compile_source};
+use std::path::Path;
+
+fn options() -> CompileOptions {
+    CompileOptions {
+        include_dirs: Vec::new(),
+        contracts_dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts")),
+    }
+}
+
+/// The stages a pass case asks for on its first line.
+fn requested_stages(text: &str) -> Vec<String> {
+    let first = text.lines().next().unwrap_or_default();
+    match first.trim().strip_prefix("// emit:") {
+        Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
+        None => vec!["access".into(), "bytecode".into()],
+    }
+}
+
+fn case_name(path: &Path) -> String {
+    let dir = path.parent().and_then(|p| p.file_name()).unwrap_or_default();
+    format!(
+        "{}/{}",
+        dir.to_string_lossy(),
+        path.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+fn run_pass(path: &Path) -> String {
+    let text = std::fs::read(path).expect("case file is readable");
+    let name = case_name(path);
+    let c = compile_source(&name, &text, path.parent(), &options(), Stage::Bytecode);
+    let rendered = c.render_diagnostics(false);
+    assert!(!c.has_errors(), "{name} must compile without errors:\n{rendered}");
+    let src = String::from_utf8_lossy(&text);
+    let mut out = String::new();
+    for stage in requested_stages(&src) {
+        out.push_str(&format!("=== {stage}\n"));
+        match stage.as_str() {
+            "tokens" => out.push_str(&braid_compiler::emit::tokens::tokens(
+                c.tokens.as_deref().unwrap_or_default(),
+                &src,
+            )),
+            "ast" => out.push_str(&braid_compiler::emit::ast::ast(
+                c.ast.as_ref().expect("a compiled file has an AST"),
+            )),
+            "access" => out.push_str(&braid_compiler::emit::access::access(
+                c.hir.as_ref().expect("a compiled file has HIR"),
+                c.access.as_ref().expect("a compiled file has summaries"),
+            )),
+            "bytecode" => {
+                for m in &c.modules {
+                    out.push_str(&braid_bytecode::disasm::disassemble(m));
+                }
+            }
+            other => panic!("{name}: unknown stage `{other}` on the emit line"),
+        }
+    }
+    if !rendered.is_empty() {
+        out.push_str("=== warnings\n");
+        out.push_str(&rendered);
+    }
+    out
+}
+
+fn run_fail(path: &Path) -> String {
+    let text = std::fs::read(path).expect("case file is readable");
+    let name = case_name(path);
+    let c = compile_source(&name, &text, path.parent(), &options(), Stage::Bytecode);
+    assert!(c.has_errors(), "{name} must fail to compile");
+    c.render_diagnostics(false)
+}
+
+#[test]
+fn pass_cases() {
+    insta::glob!("compile/pass/*.braid", |path| {
+        insta::assert_snapshot!(run_pass(path));
+    });
+}
+
+#[test]
+fn fail_cases() {
+    insta::glob!("compile/fail/*.braid", |path| {
+        insta::assert_snapshot!(run_fail(path));
+    });
+}
+
+#[test]
+fn there_are_enough_cases() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compile");
+    let count = |sub: &str| {
+        std::fs::read_dir(dir.join(sub))
+            .map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "braid")).count())
+            .unwrap_or(0)
+    };
+    assert!(count("pass") + count("fail") >= 60, "the snapshot suite holds at least 60 cases");
+}
