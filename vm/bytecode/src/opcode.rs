@@ -443,3 +443,39 @@ impl Terminator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cost::*;
+
+    /// The book's gas chapter states the table; it must say what the code charges.
+    #[test]
+    fn book_gas_table_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../book/src/gas.md");
+        let text = std::fs::read_to_string(path).expect("book/src/gas.md exists");
+        let expected = [
+            ("BASE", BASE),
+            ("ALU", ALU),
+            ("MUL", MUL),
+            ("DIV", DIV),
+            ("POW", POW),
+            ("SQRT", SQRT),
+            ("MUL_DIV", MUL_DIV),
+            ("SUB_ACCOUNT", SUB_ACCOUNT),
+            ("SLOAD_WORD", SLOAD_WORD),
+            ("SSTORE_WORD", SSTORE_WORD),
+            ("KEY_HASH", KEY_HASH),
+            ("CALL", CALL),
+            ("CALL_EXT", CALL_EXT),
+            ("EMIT", EMIT),
+            ("EMIT_WORD", EMIT_WORD),
+            ("REQUIRE", REQUIRE),
+            ("CONTROL", CONTROL),
+        ];
+        for (name, gas) in expected {
+            let row = format!("| `{name}` | {gas} |");
+            assert!(text.contains(&row), "book/src/gas.md must have the row `{row}`");
+        }
+        assert!(text.contains(&format!("gas table version {}", super::GAS_TABLE_VERSION)));
+    }
+}
