@@ -6,5 +6,8 @@
 
 pub mod ast;
 pub mod diagnostics;
+pub mod emit;
+pub mod lexer;
+pub mod parser;
 pub mod source;
 pub mod span;
