@@ -187,7 +187,10 @@ impl Diagnostics {
 
     /// Number of errors.
     pub fn error_count(&self) -> usize {
-        self.items.iter().filter(|d| d.severity() == Severity::Error).count()
+        self.items
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count()
     }
 
     /// All diagnostics in the order recorded.
@@ -204,8 +207,11 @@ impl Diagnostics {
     pub fn sorted(&self) -> Vec<Diagnostic> {
         let mut v = self.items.clone();
         v.sort_by(|a, b| {
-            (a.primary.span.file, a.primary.span.lo, a.primary.span.hi)
-                .cmp(&(b.primary.span.file, b.primary.span.lo, b.primary.span.hi))
+            (a.primary.span.file, a.primary.span.lo, a.primary.span.hi).cmp(&(
+                b.primary.span.file,
+                b.primary.span.lo,
+                b.primary.span.hi,
+            ))
         });
         v.dedup();
         v
@@ -244,7 +250,10 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
                 .with_message(d.primary.message.clone()),
         ];
         for l in &d.secondary {
-            labels.push(cs::Label::secondary(file_of(l.span), l.span.range()).with_message(l.message.clone()));
+            labels.push(
+                cs::Label::secondary(file_of(l.span), l.span.range())
+                    .with_message(l.message.clone()),
+            );
         }
         let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
         notes.extend(d.help.iter().map(|h| format!("help: {h}")));
@@ -261,7 +270,10 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
             let _ = term::emit_to_write_style(&mut w, &config, &files, &diag);
         }
     }
-    let errors = diags.iter().filter(|d| d.severity() == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
     let mut text = String::from_utf8_lossy(&out).into_owned();
     if errors > 0 {
@@ -269,7 +281,10 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
             "error: could not compile due to {errors} error{}{}\n",
             if errors == 1 { "" } else { "s" },
             if warnings > 0 {
-                format!("; {warnings} warning{} emitted", if warnings == 1 { "" } else { "s" })
+                format!(
+                    "; {warnings} warning{} emitted",
+                    if warnings == 1 { "" } else { "s" }
+                )
             } else {
                 String::new()
             }
