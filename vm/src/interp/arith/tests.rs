@@ -231,3 +231,66 @@ fn mul_div_is_exact_with_a_512_bit_product() {
         Err(PanicKind::Overflow)
     );
 }
+
+fn wide(x: U256) -> U512 {
+    U512::from(x)
+}
+
+/// Words with small, large and edge values alike.
+fn arb_word() -> impl proptest::strategy::Strategy<Value = U256> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<[u64; 4]>().prop_map(U256::from_limbs),
+        any::<u64>().prop_map(U256::from),
+        (0usize..256).prop_map(|b| U256::from(1u8) << b),
+        (0usize..256).prop_map(|b| (U256::from(1u8) << b) - U256::from(1u8)),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    #[test]
+    fn sqrt_is_the_floor_for_any_word(x in arb_word()) {
+        let s = wide(sqrt(x));
+        proptest::prop_assert!(s * s <= wide(x));
+        let s1 = s + U512::from(1u8);
+        proptest::prop_assert!(s1 * s1 > wide(x));
+    }
+
+    #[test]
+    fn mul_div_matches_the_wide_definition(a in arb_word(), b in arb_word(), d in arb_word(), up: bool) {
+        let product = wide(a) * wide(b);
+        match mul_div(Width::W256, up, a, b, d) {
+            Ok(q) => {
+                let q = wide(q);
+                let d = wide(d);
+                if up {
+                    proptest::prop_assert!(q * d >= product && (q.is_zero() || (q - U512::from(1u8)) * d < product));
+                } else {
+                    proptest::prop_assert!(q * d <= product && (q + U512::from(1u8)) * d > product);
+                }
+            }
+            Err(PanicKind::DivisionByZero) => proptest::prop_assert!(d.is_zero()),
+            Err(PanicKind::Overflow) => {
+                proptest::prop_assert!(!d.is_zero());
+                proptest::prop_assert!(product / wide(d) >= wide(U256::MAX) );
+            }
+            Err(other) => proptest::prop_assert!(false, "unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn checked_ops_agree_with_wide_arithmetic(a in arb_word(), b in arb_word(), wi in 0usize..4) {
+        let w = WIDTHS[wi];
+        let max = wide(width_max(w));
+        let (wa, wb) = (wide(a), wide(b));
+        let expect = |exact: Option<U512>| exact.filter(|v| *v <= max);
+        proptest::prop_assert_eq!(arith(Add, w, a, b).ok().map(wide), expect(Some(wa + wb)));
+        proptest::prop_assert_eq!(arith(Mul, w, a, b).ok().map(wide), expect(Some(wa * wb)));
+        proptest::prop_assert_eq!(arith(Sub, w, a, b).ok().map(wide), expect(wa.checked_sub(wb)));
+        for op in [WrappingAdd, WrappingSub, WrappingMul, And, Or, Xor, Shl, Shr, Min, Max] {
+            proptest::prop_assert!(arith(op, w, a, b).is_ok_and(|v| wide(v) <= max));
+        }
+    }
+}
