@@ -6,6 +6,9 @@
 
 pub mod ast;
 pub mod diagnostics;
+pub mod emit;
 pub mod hir;
+pub mod lexer;
+pub mod parser;
 pub mod source;
 pub mod span;
