@@ -2,6 +2,7 @@
 //! and the wrapping builtins, external calls on contract values, `Struct { … }`.
 
 use super::expr::{is_untyped, mk};
+use super::infer::{pending_root, provisional};
 use super::{Checker, FnCx, Scope, error_expr};
 use crate::ast::{self, IntTy};
 use crate::diagnostics::{Code, Diagnostic};
@@ -175,32 +176,34 @@ impl Checker<'_> {
             );
             return error_expr(span);
         }
-        // The first argument whose type does not come from context fixes `T`.
+        // The arguments whose type does not come from context fix `T`: the first one
+        // whose type is settled (not a pending `let` local), else the first one.
         let hint_int = match hint {
             Some(Ty::Int(t)) => Some(Ty::Int(*t)),
             _ => None,
         };
-        let mut checked: Vec<Option<hir::Expr>> = vec![None; args.len()];
-        let first_typed = args.iter().position(|a| !is_untyped(a));
-        let ty = match first_typed {
-            Some(j) => {
-                let e = self.expr(cx, &args[j], hint_int.as_ref());
-                let ty = e.ty.clone();
-                checked[j] = Some(e);
-                ty
-            }
+        let mut checked: Vec<Option<hir::Expr>> = args
+            .iter()
+            .map(|a| (!is_untyped(a)).then(|| self.expr(cx, a, hint_int.as_ref())))
+            .collect();
+        let settled = checked.iter().flatten().find(|e| !provisional(cx, e));
+        let first_typed = checked.iter().position(Option::is_some);
+        let ty = match settled.or_else(|| checked.iter().flatten().next()) {
+            Some(e) => e.ty.clone(),
             None => hint_int.unwrap_or(Ty::Int(IntTy::U128)),
         };
         let mut out = Vec::with_capacity(args.len());
         for (j, a) in args.iter().enumerate() {
             let e = match checked[j].take() {
-                Some(e) => e,
-                None => {
-                    let e = self.expr(cx, a, Some(&ty));
-                    self.expect_ty(&e.ty, &ty, e.span);
+                Some(e) => {
+                    if let Some(id) = pending_root(cx, &e) {
+                        cx.learn(id, &ty);
+                    }
                     e
                 }
+                None => self.expr(cx, a, Some(&ty)),
             };
+            self.expect_ty(&e.ty, &ty, e.span);
             out.push(e);
         }
         match &ty {
