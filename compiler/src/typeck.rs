@@ -202,6 +202,8 @@ pub(crate) struct Checker<'d> {
     /// Signatures by [`FnId`].
     pub sigs: Vec<Sig>,
     consts: Vec<ConstState>,
+    /// How many constant evaluations are in progress (nested).
+    const_depth: u32,
     /// Diagnostics of the current round of checking a function.
     held: Option<Vec<Diagnostic>>,
 }
@@ -215,6 +217,7 @@ impl<'d> Checker<'d> {
             program: hir::Program::default(),
             sigs: Vec::new(),
             consts,
+            const_depth: 0,
             held: None,
         }
     }
