@@ -65,6 +65,50 @@ impl Checker<'_> {
                 f.1 = Ty::Error;
             }
         }
+        self.struct_words = self.struct_sizes();
+    }
+
+    /// The number of words of each struct, computed inner structs first (iteratively;
+    /// the struct graph has no cycle any more).
+    fn struct_sizes(&self) -> Vec<u64> {
+        let n = self.program.structs.len();
+        let mut words: Vec<Option<u64>> = vec![None; n];
+        for root in 0..n {
+            let mut stack = vec![root];
+            while let Some(&s) = stack.last() {
+                if words[s].is_some() {
+                    stack.pop();
+                    continue;
+                }
+                let mut missing = None;
+                let mut total: u64 = 0;
+                let mut tys: Vec<&Ty> = self.program.structs[s]
+                    .fields
+                    .iter()
+                    .map(|f| &f.1)
+                    .collect();
+                while let Some(ty) = tys.pop() {
+                    match ty {
+                        Ty::Unit | Ty::Error => {}
+                        Ty::Struct(t) => match words[t.0 as usize] {
+                            Some(w) => total = total.saturating_add(w),
+                            None => missing = Some(t.0 as usize),
+                        },
+                        Ty::Tuple(ts) => tys.extend(ts),
+                        _ => total = total.saturating_add(1),
+                    }
+                }
+                match missing {
+                    // Guard against a cycle (cut above, so never expected): count it as 0.
+                    Some(t) if !stack.contains(&t) => stack.push(t),
+                    _ => {
+                        words[s] = Some(if missing.is_some() { 0 } else { total });
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        words.into_iter().map(|w| w.unwrap_or(0)).collect()
     }
 
     /// The structs at which a containment cycle closes (iterative depth-first search,

@@ -521,3 +521,17 @@ fn long_constant_chains_are_evaluated_in_order() {
         .collect();
     assert_err(&cycle, "E0408", &[]);
 }
+
+#[test]
+fn too_many_local_words_is_e0601() {
+    // 4 structs of 16 tuples… grow to 2^16 words: 16 * 16 * 16 * 16 = 65,536.
+    let src = "struct A { a: (u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64) }
+        struct B { b: (A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A) }
+        struct C { c: (B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B) }
+        struct D { d: (C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C) }
+        fn f(x: D) { }
+        fn g(x: C) { }";
+    let out = check(src);
+    assert_eq!(out.matches("[E0601]").count(), 1, "{out}");
+    assert!(out.contains("`f` needs 65536 words"), "{out}");
+}
