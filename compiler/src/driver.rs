@@ -392,6 +392,25 @@ mod tests {
     }
 
     #[test]
+    fn a_non_utf8_module_is_e0106_at_the_use() {
+        let dir = temp_project("badutf8", &[("root.braid", "use lib::sub::X;")]);
+        std::fs::create_dir_all(dir.join("lib")).expect("mkdir");
+        std::fs::write(dir.join("lib/sub.braid"), b"const X: u8 = 1; \xff").expect("write");
+        let c = compile_file(
+            &dir.join("root.braid"),
+            &CompileOptions::default(),
+            Stage::Hir,
+        )
+        .expect("readable");
+        let out = c.render_diagnostics(false);
+        assert!(
+            out.contains("[E0106]") && out.contains("module `lib::sub`"),
+            "{out}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn io_errors_are_the_callers() {
         let missing = std::env::temp_dir().join("braid-driver-no-such-file.braid");
         assert!(compile_file(&missing, &CompileOptions::default(), Stage::Hir).is_err());
