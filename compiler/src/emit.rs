@@ -1,0 +1,3 @@
+//! Printers for `braid compile --emit …`: stable, readable text of each stage.
+
+pub mod access;
