@@ -22,6 +22,7 @@
 //! an impure argument is an error (another contract's map cannot be named whole from
 //! here). Diagnostics: E0501–E0506, W0501 (an unneeded or over-strong pattern), W0502.
 
+mod coverage;
 mod function;
 mod layout;
 mod render;

@@ -5,109 +5,15 @@
 //! external calls must be listed in `calls`, and the callee's expanded summary,
 //! instantiated at the call site, joins the function's summary under that entry.
 
+use super::coverage::{Declared, Need, NeedKey, declared};
 use super::layout::{Impure, Subst, pure_words, push_pattern};
-use super::render::{Names, access, own_pattern};
+use super::render::{Names, access};
 use super::walk::{Body, ExternalSite, InternalSite};
 use super::{Expanded, ExpandedCall, MAX_PATTERNS};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::hir;
 use crate::span::Span;
 use braid_bytecode::{AccessPattern, KeyPattern, WordExpr};
-
-/// A declared `reads`/`writes` pattern, as words in its function's terms.
-#[derive(Clone, Debug)]
-pub(crate) struct Declared {
-    /// `writes` rather than `reads`.
-    pub write: bool,
-    /// The field of the function's contract.
-    pub field: hir::FieldId,
-    /// Which keys.
-    pub key: KeyPattern,
-    /// Where it is written.
-    pub span: Span,
-}
-
-/// The declared patterns of `f` in source order, and E0505 for a pattern whose key
-/// does not fit its field (a key on a scalar, none on a map).
-pub(crate) fn declared(
-    program: &hir::Program,
-    f: &hir::Function,
-) -> (Vec<Declared>, Vec<Diagnostic>) {
-    let mut out = Vec::new();
-    let mut diags = Vec::new();
-    let contract = f.contract.and_then(|c| program.contracts.get(c.0 as usize));
-    let tagged = f
-        .access
-        .reads
-        .iter()
-        .map(|p| (false, p))
-        .chain(f.access.writes.iter().map(|p| (true, p)));
-    for (write, p) in tagged {
-        let Some(field) = contract.and_then(|c| c.storage.get(p.field.0 as usize)) else {
-            continue;
-        };
-        let key = match (&p.key, field.key.is_some()) {
-            (hir::PatternKey::Scalar, false) => KeyPattern::Scalar,
-            (hir::PatternKey::Whole, true) => KeyPattern::Whole,
-            (hir::PatternKey::Key(pure), true) => match pure_words(program, f, pure) {
-                Some(ws) => KeyPattern::Key(ws),
-                None => continue,
-            },
-            (_, is_map) => {
-                let (what, fix) = if is_map {
-                    (
-                        "a map, so the pattern needs a key",
-                        format!("write `{0}[key]` or `{0}[*]`", field.name),
-                    )
-                } else {
-                    (
-                        "a scalar, so the pattern takes no key",
-                        format!("write `{}`", field.name),
-                    )
-                };
-                diags.push(
-                    Diagnostic::new(
-                        Code::BadPattern,
-                        p.span,
-                        format!("`{}` is {what}", field.name),
-                    )
-                    .with_label("wrong key for this field")
-                    .with_secondary(field.span, "declared here")
-                    .with_help(fix),
-                );
-                continue;
-            }
-        };
-        out.push(Declared {
-            write,
-            field: p.field,
-            key,
-            span: p.span,
-        });
-    }
-    out.sort_by_key(|d| (d.span.file, d.span.lo));
-    (out, diags)
-}
-
-/// The key of an own-contract access the body needs.
-#[derive(Clone, Debug)]
-enum NeedKey {
-    /// A scalar, a whole map (a callee's `m[*]`) or one pure key.
-    Pattern(KeyPattern),
-    /// A key that is not a pure path: only `m[*]` covers it.
-    Impure(Impure),
-}
-
-/// An own-contract access the body needs covered.
-#[derive(Clone, Debug)]
-struct Need {
-    write: bool,
-    field: hir::FieldId,
-    key: NeedKey,
-    span: Span,
-    /// For a callee's pattern: the callee and where it declares the pattern.
-    via: Option<(hir::FnId, Span)>,
-}
 
 /// What one function's check needs: the program, every body, and the current expanded
 /// summaries of every function (callees included).
@@ -161,15 +67,23 @@ pub(crate) fn analyze(ctx: &Ctx, id: hir::FnId) -> (Expanded, Vec<Diagnostic>) {
     )
 }
 
-struct Analysis<'a> {
+/// The state of one function's check.
+pub(crate) struct Analysis<'a> {
     ctx: &'a Ctx<'a>,
-    f: &'a hir::Function,
-    contract: Option<&'a hir::Contract>,
-    names: Names<'a>,
-    declared: Vec<Declared>,
+    /// The function.
+    pub f: &'a hir::Function,
+    /// Its contract (`None` for a library function).
+    pub contract: Option<&'a hir::Contract>,
+    /// Its argument words' names.
+    pub names: Names<'a>,
+    /// Its declared `reads`/`writes`.
+    pub declared: Vec<Declared>,
+    /// Its `calls` entries, with the patterns reached through each.
     calls: Vec<ExpandedCall>,
-    needs: Vec<Need>,
-    diags: Vec<Diagnostic>,
+    /// The own-contract accesses to cover.
+    pub needs: Vec<Need>,
+    /// What the check found.
+    pub diags: Vec<Diagnostic>,
 }
 
 impl<'a> Analysis<'a> {
@@ -212,16 +126,18 @@ impl<'a> Analysis<'a> {
         self.ctx.expanded.get(id.0 as usize)
     }
 
-    fn field(&self, field: hir::FieldId) -> Option<&'a hir::StorageField> {
+    /// A storage field of the function's contract.
+    pub(crate) fn field(&self, field: hir::FieldId) -> Option<&'a hir::StorageField> {
         self.contract.and_then(|c| c.storage.get(field.0 as usize))
     }
 
-    fn is_view(&self) -> bool {
+    /// Whether the function is a `view fn`.
+    pub(crate) fn is_view(&self) -> bool {
         self.f.kind.is_view()
     }
 
     /// A diagnostic with the function's name as secondary label.
-    fn diag(&self, code: Code, span: Span, message: String) -> Diagnostic {
+    pub(crate) fn diag(&self, code: Code, span: Span, message: String) -> Diagnostic {
         Diagnostic::new(code, span, message)
             .with_secondary(self.f.span, format!("in `{}`", self.f.name))
     }
@@ -492,169 +408,14 @@ impl<'a> Analysis<'a> {
             .position(|c| c.func == func && c.target.as_ref() == Some(target))
     }
 
-    fn short_name(&self, id: hir::FnId) -> String {
+    /// A function's bare name.
+    pub(crate) fn short_name(&self, id: hir::FnId) -> String {
         self.function(id)
             .map_or_else(|| "?".into(), |g| g.name.clone())
     }
 
     fn own_name(&self) -> Option<&'a str> {
         self.contract.map(|c| c.name.as_str())
-    }
-
-    /// Checks every own-contract need against the declared patterns, then warns about
-    /// patterns nothing needed.
-    fn cover(&mut self) {
-        let mut used_read = vec![false; self.declared.len()];
-        let mut used_write = vec![false; self.declared.len()];
-        for need in std::mem::take(&mut self.needs) {
-            let best = self
-                .declared
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| {
-                    d.field == need.field && (d.write || !need.write) && covers(&d.key, &need.key)
-                })
-                .min_by_key(|(i, d)| (d.key == KeyPattern::Whole, d.write != need.write, *i))
-                .map(|(i, _)| i);
-            match best {
-                Some(i) if need.write => used_write[i] = true,
-                Some(i) => used_read[i] = true,
-                None => {}
-            }
-            if need.write && self.is_view() {
-                self.view_write(&need);
-            } else if best.is_none() {
-                self.not_covered(&need);
-            }
-        }
-        for (i, d) in self.declared.iter().enumerate() {
-            let text = own_pattern(&self.names, self.field(d.field), &d.key);
-            let kind = if d.write { "writes" } else { "reads" };
-            if d.write && self.is_view() {
-                let diag = self
-                    .diag(
-                        Code::ViewWrites,
-                        d.span,
-                        format!("a `view fn` cannot declare `writes {text}`"),
-                    )
-                    .with_label("a view only reads")
-                    .with_help(format!(
-                        "declare `reads {text}`, or drop `view` if `{}` must write",
-                        self.f.name
-                    ));
-                self.diags.push(diag);
-            } else if !used_read[i] && !used_write[i] {
-                let diag = self
-                    .diag(
-                        Code::UnusedAccess,
-                        d.span,
-                        format!(
-                            "unneeded annotation: `{}` never needs `{kind} {text}`",
-                            self.f.name
-                        ),
-                    )
-                    .with_label("never needed")
-                    .with_help(format!("remove `{text}` from `{kind}`"));
-                self.diags.push(diag);
-            } else if d.write && !used_write[i] {
-                let diag = self
-                    .diag(
-                        Code::UnusedAccess,
-                        d.span,
-                        format!("unneeded annotation: `{}` only reads `{text}`", self.f.name),
-                    )
-                    .with_label("declared as a write, never written")
-                    .with_note("a write conflicts with every other access to the key; a read only with writes")
-                    .with_help(format!("declare `reads {text}` instead"));
-                self.diags.push(diag);
-            }
-        }
-    }
-
-    fn need_text(&self, need: &Need) -> String {
-        let key = match &need.key {
-            NeedKey::Pattern(k) => k.clone(),
-            NeedKey::Impure(_) => KeyPattern::Whole,
-        };
-        let field = self.field(need.field);
-        match (&need.key, field) {
-            (NeedKey::Impure(_), Some(f)) => format!("{}[…]", f.name),
-            _ => own_pattern(&self.names, field, &key),
-        }
-    }
-
-    fn with_via(&self, mut d: Diagnostic, need: &Need) -> Diagnostic {
-        if let Some((callee, span)) = need.via {
-            d = d.with_secondary(span, format!("`{}` declares this", self.short_name(callee)));
-        }
-        d
-    }
-
-    fn view_write(&mut self, need: &Need) {
-        let text = self.need_text(need);
-        let through = match need.via {
-            Some((callee, _)) => format!(" (through `{}`)", self.short_name(callee)),
-            None => String::new(),
-        };
-        let d = self
-            .diag(
-                Code::ViewWrites,
-                need.span,
-                format!("a `view fn` cannot write `{text}`{through}"),
-            )
-            .with_label("this writes storage")
-            .with_help(format!(
-                "drop `view` from `{}`, or do not write here",
-                self.f.name
-            ));
-        let d = self.with_via(d, need);
-        self.diags.push(d);
-    }
-
-    fn not_covered(&mut self, need: &Need) {
-        let kind = if need.write { "writes" } else { "reads" };
-        let what = if need.write { "write" } else { "read" };
-        let text = self.need_text(need);
-        let through = match need.via {
-            Some((callee, _)) => format!(" (through `{}`)", self.short_name(callee)),
-            None => String::new(),
-        };
-        let d = match &need.key {
-            NeedKey::Impure(why) => {
-                let name = self.field(need.field).map_or("?", |f| f.name.as_str());
-                let mut d = self
-                    .diag(
-                        Code::ImpureKey,
-                        need.span,
-                        format!("the key of this storage {what} to `{name}`{through} is not a pure path"),
-                    )
-                    .with_label(format!("the key depends on {}", why.why))
-                    .with_note(format!(
-                        "the key depends on {}, which is not a parameter, `caller`, `self` or a constant, \
-                         so no annotation can name it before the transaction runs",
-                        why.why
-                    ))
-                    .with_help(format!(
-                        "add `{kind} {name}[*]` (and say in a comment why the function touches many keys)"
-                    ));
-                if why.span != need.span && why.span != Span::default() {
-                    d = d.with_secondary(why.span, "not a pure path");
-                }
-                d
-            }
-            NeedKey::Pattern(_) => self
-                .diag(
-                    Code::AccessNotCovered,
-                    need.span,
-                    format!(
-                        "storage {what} to `{text}`{through} is not covered by the annotations"
-                    ),
-                )
-                .with_label(format!("this {what}s `{text}`"))
-                .with_help(format!("add `{kind} {text}`")),
-        };
-        let d = self.with_via(d, need);
-        self.diags.push(d);
     }
 
     /// W0502 for every `calls` entry nothing used.
@@ -705,15 +466,6 @@ impl<'a> Analysis<'a> {
             );
         }
         out
-    }
-}
-
-/// Whether a declared key covers a needed key.
-fn covers(declared: &KeyPattern, need: &NeedKey) -> bool {
-    match (declared, need) {
-        (KeyPattern::Whole, _) => true,
-        (_, NeedKey::Impure(_)) => false,
-        (d, NeedKey::Pattern(n)) => d == n,
     }
 }
 
