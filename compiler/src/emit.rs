@@ -1,3 +1,6 @@
-//! Printers for `braid compile --emit …`: stable, readable text of each stage.
+//! Readable, stable text dumps of the compiler's intermediate forms, for
+//! `braid compile --emit …` and for snapshot tests.
 
 pub mod access;
+pub mod ast;
+pub mod tokens;

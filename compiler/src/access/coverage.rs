@@ -119,6 +119,7 @@ impl Analysis<'_> {
     pub(crate) fn cover(&mut self) {
         let mut used_read = vec![false; self.declared.len()];
         let mut used_write = vec![false; self.declared.len()];
+        let mut uncovered: Vec<Need> = Vec::new();
         for need in std::mem::take(&mut self.needs) {
             let best = self
                 .declared
@@ -137,9 +138,10 @@ impl Analysis<'_> {
             if need.write && self.is_view() {
                 self.view_write(&need);
             } else if best.is_none() {
-                self.not_covered(&need);
+                uncovered.push(need);
             }
         }
+        self.report_uncovered(uncovered);
         for (i, d) in self.declared.iter().enumerate() {
             let text = own_pattern(&self.names, self.field(d.field), &d.key);
             let kind = if d.write { "writes" } else { "reads" };
@@ -224,7 +226,47 @@ impl Analysis<'_> {
         self.diags.push(d);
     }
 
-    fn not_covered(&mut self, need: &Need) {
+    /// One diagnostic per uncovered key (per field for impure keys), at its first write
+    /// (or first read), with the other accesses as secondary labels.
+    fn report_uncovered(&mut self, uncovered: Vec<Need>) {
+        let mut groups: Vec<Vec<Need>> = Vec::new();
+        for need in uncovered {
+            let same = |g: &&mut Vec<Need>| {
+                g.first().is_some_and(|first| {
+                    first.field == need.field
+                        && match (&first.key, &need.key) {
+                            (NeedKey::Impure(_), NeedKey::Impure(_)) => true,
+                            (NeedKey::Pattern(a), NeedKey::Pattern(b)) => a == b,
+                            _ => false,
+                        }
+                })
+            };
+            match groups.iter_mut().find(same) {
+                Some(g) => g.push(need),
+                None => groups.push(vec![need]),
+            }
+        }
+        for group in groups {
+            let main = group.iter().position(|n| n.write).unwrap_or(0);
+            let Some(need) = group.get(main) else {
+                continue;
+            };
+            let mut d = self.not_covered(need);
+            for (i, other) in group.iter().enumerate() {
+                if i != main && other.span != need.span {
+                    let also = if other.write {
+                        "also written here"
+                    } else {
+                        "also read here"
+                    };
+                    d = d.with_secondary(other.span, also);
+                }
+            }
+            self.diags.push(d);
+        }
+    }
+
+    fn not_covered(&self, need: &Need) -> Diagnostic {
         let kind = if need.write { "writes" } else { "reads" };
         let what = if need.write { "write" } else { "read" };
         let text = self.need_text(need);
@@ -242,11 +284,11 @@ impl Analysis<'_> {
                         format!("the key of this storage {what} to `{name}`{through} is not a pure path"),
                     )
                     .with_label(format!("the key depends on {}", why.why))
-                    .with_note(format!(
-                        "the key depends on {}, which is not a parameter, `caller`, `self` or a constant, \
-                         so no annotation can name it before the transaction runs",
-                        why.why
-                    ))
+                    .with_note(
+                        "an annotation's key is built from parameters, `caller`, `self`, constants, \
+                         and tuples or fields of those, so no pattern can name this key before the \
+                         transaction runs",
+                    )
                     .with_help(format!(
                         "add `{kind} {name}[*]` (and say in a comment why the function touches many keys)"
                     ));
@@ -266,8 +308,7 @@ impl Analysis<'_> {
                 .with_label(format!("this {what}s `{text}`"))
                 .with_help(format!("add `{kind} {text}`")),
         };
-        let d = self.with_via(d, need);
-        self.diags.push(d);
+        self.with_via(d, need)
     }
 }
 

@@ -3,3 +3,4 @@
 
 mod builder;
 mod hir_cases;
+mod source_cases;

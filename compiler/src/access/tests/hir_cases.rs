@@ -144,7 +144,9 @@ fn an_impure_key_needs_a_whole_map_pattern_e0503() {
         ["add `writes m[*]` (and say in a comment why the function touches many keys)"]
     );
     assert!(
-        d[0].notes[0].contains("`id`, which is computed in the body"),
+        d[0].primary
+            .message
+            .contains("`id`, which is computed in the body"),
         "{:?}",
         d[0].notes
     );
@@ -172,7 +174,7 @@ fn immutable_lets_of_pure_values_are_pure_and_let_mut_is_not() {
     b.p.functions[f.0 as usize].locals[1].mutable = true;
     let (_, d) = b.run();
     assert_eq!(codes(&d), ["W0501", "E0503"]);
-    assert!(d[1].notes[0].contains("`k`, a `let mut` variable"));
+    assert!(d[1].primary.message.contains("`k`, a `let mut` variable"));
 }
 
 #[test]
