@@ -292,7 +292,10 @@ impl Analysis<'_> {
                     .with_help(format!(
                         "add `{kind} {name}[*]` (and say in a comment why the function touches many keys)"
                     ));
-                if why.span != need.span && why.span != Span::default() {
+                let inside = why.span.file == need.span.file
+                    && why.span.lo >= need.span.lo
+                    && why.span.hi <= need.span.hi;
+                if !inside && why.span != Span::default() {
                     d = d.with_secondary(why.span, "not a pure path");
                 }
                 d

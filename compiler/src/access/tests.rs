@@ -1,5 +1,5 @@
-//! Tests of the access check: on hand-built HIR, and (once the front end produces HIR)
-//! on Braid source through the driver.
+//! Tests of the access check: on hand-built HIR (every path, independent of the front
+//! end) and on Braid source through the driver.
 
 mod builder;
 mod hir_cases;

@@ -322,3 +322,153 @@ contract P {
         "{printed}"
     );
 }
+
+#[test]
+fn a_view_writing_through_an_internal_fn_is_e0502() {
+    let (c, rendered) = codes(
+        r#"
+contract V {
+    storage { x: u128 }
+    fn bump() writes x { x += 1; }
+    pub view fn peek() -> u128 reads x { bump(); x }
+}
+"#,
+    );
+    assert_eq!(c, ["E0502"], "{rendered}");
+    assert!(
+        rendered.contains("a `view fn` cannot write `x` (through `bump`)"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn a_view_calling_a_writing_external_fn_is_e0502() {
+    let (c, rendered) = codes(
+        r#"
+use std::token::Token;
+contract V {
+    storage { }
+    pub view fn peek(t: Token) -> bool calls t.transfer { t.transfer(caller, 1) }
+}
+"#,
+    );
+    assert_eq!(c, ["E0502"], "{rendered}");
+    assert!(
+        rendered.contains("cannot call `Token.transfer`, which writes"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn a_sub_account_key_must_be_pure_when_the_callee_keys_on_its_caller() {
+    let src = r#"
+use std::token::Token;
+contract S {
+    storage { next: u64 }
+    pub fn out(t: Token, k: u64) reads next calls t.transfer {
+        let n = next;
+        t.transfer(caller, 5) as self[n];
+    }
+}
+"#;
+    let (c, rendered) = codes(src);
+    assert_eq!(c, ["E0503"], "{rendered}");
+    assert!(
+        rendered.contains("this is `n`, which is computed in the body"),
+        "{rendered}"
+    );
+    let printed = clean(
+        &src.replace("self[n]", "self[k]")
+            .replace("let n = next;", "require(next > 0, \"x\");"),
+    );
+    assert!(
+        printed
+            .contains("  writes Token(t).balances[self[k]]\n  writes Token(t).balances[caller]\n"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn an_internal_callees_external_call_needs_a_pure_target_and_keys() {
+    let src = r#"
+use std::token::Token;
+contract R {
+    storage { who: address }
+    fn pay(t: Token, to: address) calls t.transfer { t.transfer(to, 1); }
+    pub fn run(t: Token) reads who calls t.transfer { pay(t, who); }
+}
+"#;
+    let (c, rendered) = codes(src);
+    assert_eq!(c, ["E0503"], "{rendered}");
+    assert!(
+        rendered.contains("`pay` accesses `Token(t).balances[to]` with this argument"),
+        "{rendered}"
+    );
+    let printed = clean(
+        &src.replace("pay(t, who)", "pay(t, caller)")
+            .replace("reads who ", ""),
+    );
+    assert!(printed.contains("R.run(t: Token)\n  writes Token(t).balances[self]\n  writes Token(t).balances[caller]\n"), "{printed}");
+}
+
+#[test]
+fn a_reads_pattern_made_redundant_by_a_writes_is_w0501() {
+    let (c, rendered) = codes(
+        r#"
+contract D {
+    storage { m: map<address, u128> }
+    pub fn f() reads m[caller] writes m[caller] { m[caller] += 1; }
+}
+"#,
+    );
+    assert_eq!(c, ["W0501"], "{rendered}");
+    assert!(
+        rendered.contains("help: remove `m[caller]` from `reads`"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn keys_through_immutable_lets_and_tuple_fields_are_pure() {
+    let printed = clean(
+        r#"
+contract K {
+    storage { m: map<(address, u64), u128>, n: map<u64, u128> }
+    pub fn f(pair: (address, u64), extra: u64)
+        writes m[pair], n[pair.1]
+    {
+        let k = pair;
+        let (who, id) = k;
+        m[(who, id)] = 1;
+        let j = id;
+        n[j] += extra as u128;
+    }
+}
+"#,
+    );
+    assert_eq!(
+        printed,
+        "K.f(pair: (address, u64), extra: u64)\n  writes K.m[pair]\n  writes K.n[pair.1]\n"
+    );
+}
+
+#[test]
+fn a_loop_variable_key_needs_the_whole_map() {
+    let (c, rendered) = codes(
+        r#"
+contract L {
+    storage { m: map<u64, u128> }
+    pub fn clear(n: u64) writes m[n] {
+        for i in 0..n { m[i] = 0; }
+    }
+}
+"#,
+    );
+    assert_eq!(c, ["W0501", "E0503"], "{rendered}");
+    assert!(
+        rendered.contains("the key depends on `i`, a loop variable"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("help: add `writes m[*]`"), "{rendered}");
+}
+
