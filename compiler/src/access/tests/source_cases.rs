@@ -471,4 +471,3 @@ contract L {
     );
     assert!(rendered.contains("help: add `writes m[*]`"), "{rendered}");
 }
-
