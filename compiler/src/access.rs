@@ -128,10 +128,14 @@ pub fn check(program: &hir::Program, diags: &mut Diagnostics) -> Summaries {
             found[i] = d;
         }
     }
+    let divergent: Vec<bool> = (0..program.functions.len())
+        .map(|i| changed[i] || expanded[i].calls.iter().any(|c| c.truncated))
+        .collect();
+    // Report the recursive functions themselves; their callers diverge only through them.
+    let any_recursive = (0..divergent.len()).any(|i| divergent[i] && calls_itself(&bodies, i));
     for (i, f) in program.functions.iter().enumerate() {
         diags.extend(std::mem::take(&mut found[i]));
-        let truncated = expanded[i].calls.iter().any(|c| c.truncated);
-        if changed[i] || truncated {
+        if divergent[i] && (!any_recursive || calls_itself(&bodies, i)) {
             diags.push(
                 Diagnostic::new(
                     Code::RecursiveAccess,
@@ -157,6 +161,26 @@ pub fn check(program: &hir::Program, diags: &mut Diagnostics) -> Summaries {
         }
     }
     summaries
+}
+
+/// Whether function `start` can reach itself through calls.
+fn calls_itself(bodies: &[walk::Body], start: usize) -> bool {
+    let mut seen = vec![false; bodies.len()];
+    let mut stack: Vec<usize> = match bodies.get(start) {
+        Some(b) => b.callees().map(|c| c.0 as usize).collect(),
+        None => return false,
+    };
+    while let Some(n) = stack.pop() {
+        if n == start {
+            return true;
+        }
+        if n >= bodies.len() || seen[n] {
+            continue;
+        }
+        seen[n] = true;
+        stack.extend(bodies[n].callees().map(|c| c.0 as usize));
+    }
+    false
 }
 
 /// Every function, each after the functions it calls (except around cycles): a

@@ -471,3 +471,31 @@ contract L {
     );
     assert!(rendered.contains("help: add `writes m[*]`"), "{rendered}");
 }
+
+#[test]
+fn recursion_converges_unless_it_reaches_ever_new_keys() {
+    let src = r#"
+use std::token::Token;
+contract R {
+    storage { }
+    fn spread(t: Token, k: address, n: u64) calls t.transfer {
+        if n > 0 {
+            t.transfer(k, 1);
+            spread(t, k, n - 1);
+        }
+    }
+    pub fn go(t: Token, n: u64) calls t.transfer { spread(t, caller, n); }
+}
+"#;
+    let printed = clean(src);
+    assert!(
+        printed.contains("R.go(t: Token, n: u64)\n  writes Token(t).balances[self]\n  writes Token(t).balances[caller]\n"),
+        "{printed}"
+    );
+    let (c, rendered) = codes(&src.replace("spread(t, k, n - 1)", "spread(t, self[k], n - 1)"));
+    assert_eq!(c, ["E0506"], "{rendered}");
+    assert!(
+        rendered.contains("the access summary of `spread` grows without bound"),
+        "{rendered}"
+    );
+}
