@@ -408,4 +408,57 @@ mod tests {
         );
         assert!(!c.has_errors(), "{}", c.render_diagnostics(false));
     }
+
+    #[test]
+    fn nesting_up_to_the_parser_limit_type_checks() {
+        let n = 250;
+        let cases = [
+            format!(
+                "fn f(x: u64) -> u64 {{ {}x{} }}",
+                "(".repeat(n),
+                ")".repeat(n)
+            ),
+            format!("fn f(x: u64) -> u64 {{ {} }}", vec!["x"; n].join(" + ")),
+            format!(
+                "fn f(x: u64) -> u64 {{ {}x{} }}",
+                "{ ".repeat(n),
+                " }".repeat(n)
+            ),
+            format!(
+                "fn f(x: bool) -> u64 {{ {}1{} }}",
+                "if x { 1 } else { ".repeat(n / 2),
+                " }".repeat(n / 2)
+            ),
+            format!("fn f(x: u64) -> u64 {{ {}x }}", "!".repeat(n)),
+            format!("fn f(x: bool) -> bool {{ {} }}", vec!["x"; n].join(" && ")),
+            format!(
+                "fn f() -> u64 {{ let mut x = 0; {}x{} }}",
+                "(1 + ".repeat(120),
+                ")".repeat(120)
+            ),
+        ];
+        for src in cases {
+            let c = compile_source(
+                "deep.braid",
+                src.as_bytes(),
+                None,
+                &CompileOptions::default(),
+                Stage::Hir,
+            );
+            assert!(!c.has_errors(), "{}", c.render_diagnostics(false));
+        }
+        let too_deep = format!(
+            "fn f(x: u64) -> u64 {{ {}x{} }}",
+            "(".repeat(400),
+            ")".repeat(400)
+        );
+        let c = compile_source(
+            "deep.braid",
+            too_deep.as_bytes(),
+            None,
+            &CompileOptions::default(),
+            Stage::Hir,
+        );
+        assert!(c.render_diagnostics(false).contains("[E0203]"));
+    }
 }

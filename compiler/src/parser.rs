@@ -70,12 +70,12 @@ pub fn parse_tokens(file: FileId, tokens: &[Token], diags: &mut Diagnostics) -> 
     let result = grammar::FileParser::new().parse(&mut ctx, input);
     let mut syntax = Vec::new();
     for recovered in ctx.recovered.drain(..) {
-        syntax.push(syntax_error(file, recovered.error));
+        syntax.push(syntax_error(file, tokens, recovered.error));
     }
     let tree = match result {
         Ok(tree) => tree,
         Err(err) => {
-            syntax.push(syntax_error(file, err));
+            syntax.push(syntax_error(file, tokens, err));
             ast::SourceFile { items: Vec::new() }
         }
     };
@@ -87,19 +87,34 @@ pub fn parse_tokens(file: FileId, tokens: &[Token], diags: &mut Diagnostics) -> 
 }
 
 /// Turns a lalrpop error into a diagnostic: the one place this happens.
-fn syntax_error(file: FileId, err: ParseError<usize, TokenKind, Infallible>) -> Diagnostic {
+fn syntax_error(
+    file: FileId,
+    tokens: &[Token],
+    err: ParseError<usize, TokenKind, Infallible>,
+) -> Diagnostic {
     match err {
         ParseError::UnrecognizedToken {
             token: (lo, token, hi),
             expected,
         } => {
             let span = Span::new(file, lo, hi);
-            Diagnostic::new(
+            let mut d = Diagnostic::new(
                 Code::UnexpectedToken,
                 span,
                 format!("expected {}, found {token}", describe_expected(&expected)),
             )
-            .with_label(format!("unexpected {token}"))
+            .with_label(format!("unexpected {token}"));
+            // A missing `;` belongs after the previous token, not before the next one.
+            if let [only] = expected.as_slice()
+                && only == "\";\""
+            {
+                let before = tokens.partition_point(|t| (t.span.hi as usize) <= lo);
+                if let Some(prev) = before.checked_sub(1).and_then(|i| tokens.get(i)) {
+                    let at = prev.span.hi as usize;
+                    d = d.with_secondary(Span::new(file, at, at), "add `;` here");
+                }
+            }
+            d
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let span = Span::new(file, location, location);
@@ -129,10 +144,36 @@ fn syntax_error(file: FileId, err: ParseError<usize, TokenKind, Infallible>) -> 
     }
 }
 
-/// `` `;`, `}` or identifier `` from lalrpop's terminal names.
+/// The terminals that can start an expression, as lalrpop names them.
+const EXPRESSION_START: &[&str] = &[
+    "Identifier",
+    "IntLiteral",
+    "AddressLiteral",
+    "\"true\"",
+    "\"false\"",
+    "\"caller\"",
+    "\"self\"",
+    "\"block\"",
+    "\"!\"",
+    "\"(\"",
+    "\"{\"",
+    "\"if\"",
+];
+
+/// `` `;`, `}` or identifier `` from lalrpop's terminal names; where any expression
+/// may come, its many first tokens read as "an expression".
 fn describe_expected(expected: &[String]) -> String {
     let mut names: Vec<String> = Vec::new();
+    let expression = EXPRESSION_START
+        .iter()
+        .all(|t| expected.iter().any(|e| e == t));
+    if expression {
+        names.push("an expression".to_owned());
+    }
     for terminal in expected {
+        if expression && EXPRESSION_START.contains(&terminal.as_str()) {
+            continue;
+        }
         let name = match terminal.as_str() {
             "Identifier" => "identifier".to_owned(),
             "IntLiteral" => "integer literal".to_owned(),

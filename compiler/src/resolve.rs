@@ -124,6 +124,7 @@ pub(crate) fn load_program(
         modules: Vec::new(),
         by_key: BTreeMap::new(),
         done: Vec::new(),
+        depth: 0,
     };
     walk.modules.push(Module {
         file: root,
@@ -146,7 +147,12 @@ struct Walk<'a> {
     by_key: BTreeMap<String, usize>,
     /// Per module: fully loaded (false while its imports are being loaded).
     done: Vec<bool>,
+    /// How many modules are being loaded (nested imports).
+    depth: usize,
 }
+
+/// How deep imports may nest (each level recurses).
+const MAX_IMPORT_DEPTH: usize = 256;
 
 impl Walk<'_> {
     fn visit(&mut self, idx: usize, dir: Option<PathBuf>) {
@@ -235,6 +241,17 @@ impl Walk<'_> {
             }
             return Some(ModuleRef::Module(existing));
         }
+        if self.depth >= MAX_IMPORT_DEPTH {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownModule,
+                    path_span,
+                    format!("imports nest deeper than {MAX_IMPORT_DEPTH} modules"),
+                )
+                .with_label("not loaded"),
+            );
+            return None;
+        }
         let text_str = match String::from_utf8(text.bytes) {
             Ok(s) => s,
             Err(_) => {
@@ -262,7 +279,9 @@ impl Walk<'_> {
         });
         self.done.push(false);
         self.by_key.insert(text.key, idx);
+        self.depth += 1;
         self.visit(idx, text.dir);
+        self.depth -= 1;
         Some(ModuleRef::Module(idx))
     }
 }

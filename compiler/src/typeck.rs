@@ -99,6 +99,10 @@ pub fn pure_path(e: &hir::Expr, n_params: u32) -> Option<hir::Pure> {
     }
 }
 
+/// The most words of parameters and locals one function may have: registers are
+/// 16-bit, and lowering needs a few more for temporaries.
+pub const MAX_LOCAL_WORDS: u64 = 60_000;
+
 /// Where names are looked up: a module and, inside a contract, that contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Scope {
@@ -202,6 +206,10 @@ pub(crate) struct Checker<'d> {
     /// Signatures by [`FnId`].
     pub sigs: Vec<Sig>,
     consts: Vec<ConstState>,
+    /// How many constant evaluations are in progress (nested).
+    const_depth: u32,
+    /// Words of each struct, by [`hir::StructId`].
+    struct_words: Vec<u64>,
     /// Diagnostics of the current round of checking a function.
     held: Option<Vec<Diagnostic>>,
 }
@@ -215,6 +223,8 @@ impl<'d> Checker<'d> {
             program: hir::Program::default(),
             sigs: Vec::new(),
             consts,
+            const_depth: 0,
+            struct_words: Vec::new(),
             held: None,
         }
     }
@@ -389,11 +399,41 @@ impl<'d> Checker<'d> {
             round += 1;
             if cx.learnt.is_empty() || round >= infer::MAX_ROUNDS {
                 self.diags.extend(held);
+                self.check_local_words(&f);
                 return f;
             }
             for (l, ty) in cx.learnt {
                 resolved.insert(f.locals[l.0 as usize].span, ty);
             }
+        }
+    }
+
+    /// The number of 256-bit words a value of type `ty` flattens into.
+    pub(crate) fn words(&self, ty: &Ty) -> u64 {
+        match ty {
+            Ty::Unit | Ty::Error => 0,
+            Ty::Bool | Ty::Int(_) | Ty::Address | Ty::Contract(_) => 1,
+            Ty::Tuple(ts) => ts.iter().fold(0u64, |n, t| n.saturating_add(self.words(t))),
+            Ty::Struct(s) => self.struct_words.get(s.0 as usize).copied().unwrap_or(0),
+        }
+    }
+
+    /// E0601: the VM addresses registers with 16 bits, and every local owns its words.
+    fn check_local_words(&mut self, f: &hir::Function) {
+        let total = f
+            .locals
+            .iter()
+            .fold(0u64, |n, l| n.saturating_add(self.words(&l.ty)));
+        if total > MAX_LOCAL_WORDS {
+            self.err(
+                Diagnostic::new(
+                    Code::TooManyLocals,
+                    f.span,
+                    format!("`{}` needs {total} words of parameters and locals", f.name),
+                )
+                .with_label(format!("the VM allows at most {MAX_LOCAL_WORDS}"))
+                .with_help("split the function, or keep large values in storage"),
+            );
         }
     }
 

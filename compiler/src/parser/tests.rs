@@ -87,7 +87,6 @@ contract Token {
 #[test]
 fn spec_token_contract() {
     let out = check(TOKEN);
-    println!("{out}");
     assert!(!out.contains("E0"), "{out}");
 }
 
@@ -436,7 +435,7 @@ fn block_properties() {
 fn syntax_errors_report_expected_tokens() {
     assert_eq!(
         errors("fn f() { let x = ; }"),
-        "E0201 @17..18: expected one of `if`, `true`, `false`, `caller`, `self`, `block`, `!`, `(`, `{`, identifier, integer literal or address literal, found `;`\n"
+        "E0201 @17..18: expected an expression, found `;`\n"
     );
     assert_eq!(
         errors("contract C {"),
@@ -736,4 +735,63 @@ proptest::proptest! {
         let file = super::parse(FileId(0), &src, &mut diags);
         proptest::prop_assert!(depth(&file) <= super::MAX_DEPTH);
     }
+}
+
+#[test]
+fn rendered_diagnostics_read_well() {
+    let src = "contract C {
+    pub fn f(x: u64) -> u64 writes a {
+        let y = x +;
+        a = t.g(y) as u64;
+        if y < 2 < 3 { return 1; }
+        a = 1
+    }
+}
+}
+";
+    let mut sources = crate::source::SourceMap::default();
+    let id = sources.add("c.braid", vec![], src);
+    let mut diags = Diagnostics::default();
+    let _ = super::parse(id, src, &mut diags);
+    assert_eq!(
+        diags.render(&sources, false),
+        "error[E0201]: expected an expression, found `;`
+  ┌─ c.braid:3:20
+  │
+3 │         let y = x +;
+  │                    ^ unexpected `;`
+
+error[E0204]: `as` after an external call must name a sub-account `self[…]`
+  ┌─ c.braid:4:23
+  │
+4 │         a = t.g(y) as u64;
+  │                       ^^^ expected `self[key]`
+  │
+  = help: to convert the call's result, put the call in parentheses: `(t.f(x)) as T`
+
+error[E0414]: comparison operators cannot be chained: `<` then `<`
+  ┌─ c.braid:5:12
+  │
+5 │         if y < 2 < 3 { return 1; }
+  │            ^^^^^^^^^
+  │
+  = help: use parentheses to say which comes first, `(a < b) < c`, or `&&` to test both, `a < b && b < c`
+
+error[E0201]: expected `;`, found `}`
+  ┌─ c.braid:7:5
+  │
+6 │         a = 1
+  │              - add `;` here
+7 │     }
+  │     ^ unexpected `}`
+
+error[E0201]: expected one of `contract`, `fn`, `pub`, `view`, `struct`, `const` or `use`, found `}`
+  ┌─ c.braid:9:1
+  │
+9 │ }
+  │ ^ unexpected `}`
+
+error: could not compile due to 5 errors
+"
+    );
 }

@@ -5,9 +5,15 @@
 use super::{Checker, ConstState, FnCx, Scope, Sig};
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::hir::{self, ContractId, StructId, Ty};
+use crate::hir::{self, ContractId, Ty};
 use crate::resolve::tables::ConstId;
 use ruint::aliases::U256;
+use std::collections::BTreeSet;
+
+/// How many constants deep one constant's evaluation may recurse. Constants are
+/// evaluated in dependency order, so only a cycle (or a constant named where
+/// [`Checker::check_consts`] does not look, e.g. inside a block's statements) recurses.
+const MAX_CONST_CHAIN: u32 = 64;
 
 impl Checker<'_> {
     pub(super) fn check_structs(&mut self) {
@@ -45,48 +51,116 @@ impl Checker<'_> {
                 span: decl.name.span,
             });
         }
-        // A struct that contains itself has no size.
+        // A struct that contains itself has no size: report each struct where a cycle
+        // closes, and cut the cycle there so that later passes terminate.
+        for s in self.struct_cycles() {
+            let span = self.program.structs[s].span;
+            let name = self.program.structs[s].name.clone();
+            self.err(
+                Diagnostic::new(Code::RecursiveStruct, span, format!("the struct `{name}` contains itself"))
+                    .with_label("recursive without indirection")
+                    .with_help("a struct is a value: store an id (an integer) and keep the inner values in a storage map"),
+            );
+            for f in &mut self.program.structs[s].fields {
+                f.1 = Ty::Error;
+            }
+        }
+        self.struct_words = self.struct_sizes();
+    }
+
+    /// The number of words of each struct, computed inner structs first (iteratively;
+    /// the struct graph has no cycle any more).
+    fn struct_sizes(&self) -> Vec<u64> {
         let n = self.program.structs.len();
-        let mut state = vec![0u8; n];
-        for s in 0..n {
-            if state[s] == 0 && self.struct_cycle(StructId(s as u32), &mut state) {
-                let span = self.program.structs[s].span;
-                let name = self.program.structs[s].name.clone();
-                self.err(
-                    Diagnostic::new(Code::RecursiveStruct, span, format!("the struct `{name}` contains itself"))
-                        .with_label("recursive without indirection")
-                        .with_help("a struct is a value: store an id (an integer) and keep the inner values in a storage map"),
-                );
-                // Cut the cycle so later passes terminate.
-                for f in &mut self.program.structs[s].fields {
-                    f.1 = Ty::Error;
+        let mut words: Vec<Option<u64>> = vec![None; n];
+        for root in 0..n {
+            let mut stack = vec![root];
+            while let Some(&s) = stack.last() {
+                if words[s].is_some() {
+                    stack.pop();
+                    continue;
+                }
+                let mut missing = None;
+                let mut total: u64 = 0;
+                let mut tys: Vec<&Ty> = self.program.structs[s]
+                    .fields
+                    .iter()
+                    .map(|f| &f.1)
+                    .collect();
+                while let Some(ty) = tys.pop() {
+                    match ty {
+                        Ty::Unit | Ty::Error => {}
+                        Ty::Struct(t) => match words[t.0 as usize] {
+                            Some(w) => total = total.saturating_add(w),
+                            None => missing = Some(t.0 as usize),
+                        },
+                        Ty::Tuple(ts) => tys.extend(ts),
+                        _ => total = total.saturating_add(1),
+                    }
+                }
+                match missing {
+                    // Guard against a cycle (cut above, so never expected): count it as 0.
+                    Some(t) if !stack.contains(&t) => stack.push(t),
+                    _ => {
+                        words[s] = Some(if missing.is_some() { 0 } else { total });
+                        stack.pop();
+                    }
                 }
             }
         }
+        words.into_iter().map(|w| w.unwrap_or(0)).collect()
     }
 
-    /// Depth-first search for a struct cycle; `state`: 0 new, 1 on the stack, 2 done.
-    fn struct_cycle(&self, s: StructId, state: &mut [u8]) -> bool {
-        state[s.0 as usize] = 1;
-        let mut found = false;
-        let mut stack: Vec<Ty> = self.program.structs[s.0 as usize]
-            .fields
+    /// The structs at which a containment cycle closes (iterative depth-first search,
+    /// so that a long chain of structs cannot exhaust the stack).
+    fn struct_cycles(&self) -> BTreeSet<usize> {
+        let children: Vec<Vec<usize>> = self
+            .program
+            .structs
             .iter()
-            .map(|f| f.1.clone())
+            .map(|s| {
+                let mut out = Vec::new();
+                let mut tys: Vec<&Ty> = s.fields.iter().map(|f| &f.1).collect();
+                while let Some(ty) = tys.pop() {
+                    match ty {
+                        Ty::Struct(t) => out.push(t.0 as usize),
+                        Ty::Tuple(ts) => tys.extend(ts),
+                        _ => {}
+                    }
+                }
+                out
+            })
             .collect();
-        while let Some(ty) = stack.pop() {
-            match ty {
-                Ty::Struct(t) => match state[t.0 as usize] {
-                    1 => found = true,
-                    0 => found |= self.struct_cycle(t, state),
-                    _ => {}
-                },
-                Ty::Tuple(ts) => stack.extend(ts),
-                _ => {}
+        // 0: not visited, 1: on the current path, 2: done.
+        let mut state = vec![0u8; children.len()];
+        let mut closes = BTreeSet::new();
+        for root in 0..children.len() {
+            if state[root] != 0 {
+                continue;
+            }
+            state[root] = 1;
+            let mut stack = vec![(root, 0usize)];
+            while let Some((v, next)) = stack.last_mut() {
+                let v = *v;
+                if let Some(&w) = children[v].get(*next) {
+                    *next += 1;
+                    match state[w] {
+                        0 => {
+                            state[w] = 1;
+                            stack.push((w, 0));
+                        }
+                        1 => {
+                            closes.insert(w);
+                        }
+                        _ => {}
+                    }
+                } else {
+                    state[v] = 2;
+                    stack.pop();
+                }
             }
         }
-        state[s.0 as usize] = 2;
-        found
+        closes
     }
 
     pub(super) fn check_contracts(&mut self) {
@@ -177,10 +251,76 @@ impl Checker<'_> {
         }
     }
 
+    /// Evaluates every constant, each after the constants it names (an iterative
+    /// depth-first order, so that a long chain of constants does not recurse; only a
+    /// cycle makes [`Checker::const_value`] recurse, and it is reported).
     pub(super) fn check_consts(&mut self) {
-        for k in 0..self.t.consts.len() {
-            self.const_value(ConstId(k as u32));
+        let deps: Vec<Vec<usize>> = (0..self.t.consts.len())
+            .map(|k| self.const_deps(ConstId(k as u32)))
+            .collect();
+        let mut state = vec![0u8; deps.len()];
+        for root in 0..deps.len() {
+            if state[root] != 0 {
+                continue;
+            }
+            state[root] = 1;
+            let mut stack = vec![(root, 0usize)];
+            while let Some((v, next)) = stack.last_mut() {
+                let v = *v;
+                if let Some(&w) = deps[v].get(*next) {
+                    *next += 1;
+                    if state[w] == 0 {
+                        state[w] = 1;
+                        stack.push((w, 0));
+                    }
+                } else {
+                    state[v] = 2;
+                    stack.pop();
+                    self.const_value(ConstId(v as u32));
+                }
+            }
         }
+    }
+
+    /// The constants that constant `k`'s value names.
+    fn const_deps(&self, k: ConstId) -> Vec<usize> {
+        let d = &self.t.consts[k.0 as usize];
+        let scope = Scope {
+            module: d.module,
+            contract: d.contract,
+        };
+        let storage = d
+            .contract
+            .map(|c| &self.t.contracts[c.0 as usize].storage_names);
+        let mut out = Vec::new();
+        let mut todo: Vec<&ast::Expr> = vec![&d.decl.value];
+        while let Some(e) = todo.pop() {
+            match &e.kind {
+                ast::ExprKind::Name(id) if !storage.is_some_and(|s| s.contains_key(&id.name)) => {
+                    if let Some(dep) = self.lookup_const(scope, &id.name) {
+                        out.push(dep.0 as usize);
+                    }
+                }
+                ast::ExprKind::Binary(_, a, b) | ast::ExprKind::Index(a, b) => {
+                    todo.push(a);
+                    todo.push(b);
+                }
+                ast::ExprKind::Unary(_, a)
+                | ast::ExprKind::Cast(a, _)
+                | ast::ExprKind::Field(a, _)
+                | ast::ExprKind::TupleIndex(a, _, _)
+                | ast::ExprKind::Paren(a) => todo.push(a),
+                ast::ExprKind::Call(_, args) | ast::ExprKind::Tuple(args) => todo.extend(args),
+                ast::ExprKind::If(c, then, els) => {
+                    todo.push(c);
+                    todo.extend(then.tail.as_deref());
+                    todo.extend(els.as_deref());
+                }
+                ast::ExprKind::Block(b) => todo.extend(b.tail.as_deref()),
+                _ => {}
+            }
+        }
+        out
     }
 
     /// The type and value of a constant, evaluated on first use. `None` as the value
@@ -203,7 +343,21 @@ impl Checker<'_> {
             }
             ConstState::Todo => {}
         }
+        if self.const_depth >= MAX_CONST_CHAIN {
+            let name = self.t.consts[k.0 as usize].decl.name.clone();
+            self.err(
+                Diagnostic::new(
+                    Code::NotConstant,
+                    name.span,
+                    format!("the constant `{}` is at the end of a chain of more than {MAX_CONST_CHAIN} constants", name.name),
+                )
+                .with_label("too deep to evaluate"),
+            );
+            self.consts[k.0 as usize] = ConstState::Done(Ty::Error, None);
+            return (Ty::Error, None);
+        }
         self.consts[k.0 as usize] = ConstState::InProgress;
+        self.const_depth += 1;
         let d = self.t.consts[k.0 as usize].clone();
         let scope = Scope {
             module: d.module,
@@ -242,6 +396,7 @@ impl Checker<'_> {
                 None
             }
         };
+        self.const_depth -= 1;
         let ty = if value.is_some() { ty } else { Ty::Error };
         self.consts[k.0 as usize] = ConstState::Done(ty.clone(), value);
         (ty, value)

@@ -153,3 +153,4 @@ contract C {{
 
 mod calls;
 mod exprs;
+mod fuzz;

@@ -492,3 +492,46 @@ fn names_and_duplicates() {
     // A local shadows a storage field.
     hir_of(&in_contract("fn f() -> u64 { let a = 5u64; a }"));
 }
+
+#[test]
+fn struct_cycles_report_the_struct_on_the_cycle() {
+    let out = check("struct A { b: B } struct B { c: (u64, B) }");
+    assert_eq!(out.matches("[E0419]").count(), 1, "{out}");
+    assert!(out.contains("the struct `B` contains itself"), "{out}");
+    // A long chain of structs is not a cycle, and does not exhaust the stack.
+    let chain: String = (0..2000)
+        .map(|i| format!("struct S{i} {{ x: S{} }} ", i + 1))
+        .collect();
+    assert_eq!(check(&format!("{chain} struct S2000 {{ x: u64 }}")), "");
+}
+
+#[test]
+fn long_constant_chains_are_evaluated_in_order() {
+    let chain: String = (0..3000)
+        .map(|i| format!("const C{i}: u64 = C{} + 1; ", i + 1))
+        .collect();
+    let p = hir_of(&format!(
+        "{chain} const C3000: u64 = 0; fn f() -> u64 {{ C0 }}"
+    ));
+    let tail = p.functions[0].body.tail.as_ref().expect("tail");
+    assert!(matches!(tail.kind, hir::ExprKind::Lit(v) if v == ruint::aliases::U256::from(3000u32)));
+    // A long cycle is reported, not followed forever.
+    let cycle: String = (0..500)
+        .map(|i| format!("const C{i}: u64 = C{} + 1; ", (i + 1) % 500))
+        .collect();
+    assert_err(&cycle, "E0408", &[]);
+}
+
+#[test]
+fn too_many_local_words_is_e0601() {
+    // 4 structs of 16 tuples… grow to 2^16 words: 16 * 16 * 16 * 16 = 65,536.
+    let src = "struct A { a: (u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64) }
+        struct B { b: (A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A) }
+        struct C { c: (B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B) }
+        struct D { d: (C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C) }
+        fn f(x: D) { }
+        fn g(x: C) { }";
+    let out = check(src);
+    assert_eq!(out.matches("[E0601]").count(), 1, "{out}");
+    assert!(out.contains("`f` needs 65536 words"), "{out}");
+}
