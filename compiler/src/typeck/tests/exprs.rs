@@ -535,3 +535,28 @@ fn too_many_local_words_is_e0601() {
     assert_eq!(out.matches("[E0601]").count(), 1, "{out}");
     assert!(out.contains("`f` needs 65536 words"), "{out}");
 }
+
+#[test]
+fn familiar_mistakes_get_a_hint() {
+    assert_err(
+        "fn f() -> address { msg.sender }",
+        "E0301",
+        &["the immediate caller is `caller`"],
+    );
+    assert_err("fn f() -> u64 { now }", "E0301", &["`block.timestamp`"]);
+    assert_err(
+        &in_contract("fn f() -> u64 reads a { self.a }"),
+        "E0305",
+        &["`self` has no field `a`", "without `self.`: `a`"],
+    );
+    assert_err(
+        &in_contract("fn g() {} fn f() { self.g(); }"),
+        "E0413",
+        &["directly: `g(…)`"],
+    );
+    assert_err(
+        "fn f() -> address { 0x1234 }",
+        "E0401",
+        &["exactly 40 hex digits"],
+    );
+}
