@@ -4,8 +4,10 @@
 //! [`access`], [`lower`]. The [`driver`] runs them up to a requested stage.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod ast;
 pub mod diagnostics;
 pub mod hir;
+pub mod lower;
 pub mod source;
 pub mod span;
