@@ -145,6 +145,17 @@ impl FnLowering<'_, '_> {
                     let (offset, n) = projection(self.program, &e.ty, &[*pos]);
                     self.eval_into(x, dst.sub(offset, n));
                 }
+                // The type checker requires every field; should one be missing, it
+                // is zero rather than whatever a reused register held.
+                let n_fields = super::elements(self.program, &e.ty).len();
+                for pos in 0..u32::try_from(n_fields).unwrap_or(u32::MAX) {
+                    if !fields.iter().any(|(p, _)| *p == pos) {
+                        let (offset, n) = projection(self.program, &e.ty, &[pos]);
+                        for i in 0..n {
+                            self.load_const(dst.sub(offset + i, 1), U256::ZERO);
+                        }
+                    }
+                }
             }
             ExprKind::If(cond, then, els) => self.if_into(cond, then, els.as_deref(), dst),
             ExprKind::Block(b) => self.eval_block_into(b, dst),

@@ -464,3 +464,57 @@ fn gas_is_charged_per_block() {
     vm.gas_left = m.functions[2].blocks[0].gas() - 1;
     assert_eq!(vm.call(&m, "balance_of", &[w(1)]), Err("out_of_gas".into()));
 }
+
+#[test]
+fn deep_nesting_lowers_on_a_test_thread_stack() {
+    // The parser bounds nesting at 256; lowering must handle that depth without
+    // exhausting a 2 MiB test-thread stack, for every recursive form.
+    const DEPTH: usize = 256;
+    let mut p = Prog::new("A", vec![], vec![]);
+    let mut right = var(0, U64);
+    let mut left = var(0, U64);
+    let mut nested_if = var(0, U64);
+    let mut nested_block = var(0, U64);
+    for _ in 0..DEPTH {
+        right = bin(BinOp::Add, lit(1, U64), right);
+        left = bin(BinOp::Add, left, lit(1, U64));
+        nested_if = if_(
+            bin(BinOp::Lt, var(0, U64), lit(1000, U64)),
+            blk(vec![], Some(bin(BinOp::Add, nested_if, lit(1, U64)))),
+            Some(lit(0, U64)),
+            U64,
+        );
+        nested_block = block_e(
+            blk(
+                vec![set(1, vec![], U64, Some(BinOp::Add), lit(1, U64))],
+                Some(nested_block),
+            ),
+            U64,
+        );
+    }
+    for (name, body) in [
+        ("right", right),
+        ("left", left),
+        ("ifs", nested_if),
+        ("blocks", nested_block),
+    ] {
+        p.f(
+            name,
+            FnKind::Pub,
+            vec![("x", U64)],
+            vec![("y", U64)],
+            U64,
+            blk(
+                vec![let_(1, lit(0, U64))],
+                Some(bin(BinOp::Add, body, var(1, U64))),
+            ),
+        );
+    }
+    let m = p.lower();
+    let mut vm = Machine::new(1);
+    let d = DEPTH as u64;
+    assert_eq!(vm.call(&m, "right", &[w(5)]), Ok(vec![w(5 + d)]));
+    assert_eq!(vm.call(&m, "left", &[w(5)]), Ok(vec![w(5 + d)]));
+    assert_eq!(vm.call(&m, "ifs", &[w(5)]), Ok(vec![w(5 + d)]));
+    assert_eq!(vm.call(&m, "blocks", &[w(5)]), Ok(vec![w(5 + d)]));
+}
