@@ -290,6 +290,11 @@ fn let_literals_learn_their_type_from_use() {
     );
     let tys: Vec<Ty> = p.functions[0].locals.iter().map(|l| l.ty.clone()).collect();
     assert_eq!(tys, vec![Ty::Int(U64); 3]);
+    // Through tuples and `if` branches.
+    let p = hir_of(
+        "fn f(n: u64, b: bool) -> (u64, u8) { let mut t = 0; let mut o = 0; t += n; if b { (t, o) } else { (1, o) } }",
+    );
+    assert_eq!(p.functions[0].locals[3].ty, Ty::Int(U8));
     // A local never constrained stays u128; a later conflicting use is an error.
     assert_eq!(
         hir_of("fn f() { let x = 1; }").functions[0].locals[0].ty,
