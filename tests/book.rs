@@ -71,10 +71,23 @@ fn every_braid_block_in_the_book_compiles() {
     };
     let mut failures = Vec::new();
     for b in &all {
-        let name = format!("{}:{}", b.chapter.strip_prefix(root).unwrap_or(&b.chapter).display(), b.line);
-        let c = compile_source(&name, b.text.as_bytes(), Some(&contracts), &opts, Stage::Bytecode);
+        let name = format!(
+            "{}:{}",
+            b.chapter.strip_prefix(root).unwrap_or(&b.chapter).display(),
+            b.line
+        );
+        let c = compile_source(
+            &name,
+            b.text.as_bytes(),
+            Some(&contracts),
+            &opts,
+            Stage::Bytecode,
+        );
         match (b.expect_fail, c.has_errors()) {
-            (false, true) => failures.push(format!("{name} should compile:\n{}", c.render_diagnostics(false))),
+            (false, true) => failures.push(format!(
+                "{name} should compile:\n{}",
+                c.render_diagnostics(false)
+            )),
             (true, false) => failures.push(format!("{name} is marked compile_fail but compiles")),
             _ => {}
         }

@@ -26,7 +26,10 @@ fn requested_stages(text: &str) -> Vec<String> {
 }
 
 fn case_name(path: &Path) -> String {
-    let dir = path.parent().and_then(|p| p.file_name()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .unwrap_or_default();
     format!(
         "{}/{}",
         dir.to_string_lossy(),
@@ -39,7 +42,10 @@ fn run_pass(path: &Path) -> String {
     let name = case_name(path);
     let c = compile_source(&name, &text, path.parent(), &options(), Stage::Bytecode);
     let rendered = c.render_diagnostics(false);
-    assert!(!c.has_errors(), "{name} must compile without errors:\n{rendered}");
+    assert!(
+        !c.has_errors(),
+        "{name} must compile without errors:\n{rendered}"
+    );
     let src = String::from_utf8_lossy(&text);
     let mut out = String::new();
     for stage in requested_stages(&src) {
@@ -98,8 +104,15 @@ fn there_are_enough_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compile");
     let count = |sub: &str| {
         std::fs::read_dir(dir.join(sub))
-            .map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "braid")).count())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "braid"))
+                    .count()
+            })
             .unwrap_or(0)
     };
-    assert!(count("pass") + count("fail") >= 60, "the snapshot suite holds at least 60 cases");
+    assert!(
+        count("pass") + count("fail") >= 60,
+        "the snapshot suite holds at least 60 cases"
+    );
 }

@@ -81,12 +81,14 @@ codes! {
     WholeMapValue = "E0416", Error, "a whole map used as a value";
     NotPublic = "E0417", Error, "an external call to a function that is not `pub`";
     StructInHead = "E0418", Error, "a struct literal directly in an `if`, `while` or `for` head";
+    RecursiveStruct = "E0419", Error, "a struct that contains itself";
     // Access annotations.
     AccessNotCovered = "E0501", Error, "a storage access not covered by the function's annotations";
     ViewWrites = "E0502", Error, "a `view fn` that writes storage";
     ImpureKey = "E0503", Error, "an annotation or call whose key is not a pure path";
     CallNotDeclared = "E0504", Error, "an external call not listed in `calls`";
     BadPattern = "E0505", Error, "an access pattern that names no storage field or a wrong key";
+    RecursiveAccess = "E0506", Error, "recursive calls whose access summary grows without bound";
     UnusedAccess = "W0501", Warning, "an annotation the body never needs";
     UnusedCall = "W0502", Warning, "a `calls` entry the body never calls";
     // Limits.
@@ -187,7 +189,10 @@ impl Diagnostics {
 
     /// Number of errors.
     pub fn error_count(&self) -> usize {
-        self.items.iter().filter(|d| d.severity() == Severity::Error).count()
+        self.items
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count()
     }
 
     /// All diagnostics in the order recorded.
@@ -204,8 +209,11 @@ impl Diagnostics {
     pub fn sorted(&self) -> Vec<Diagnostic> {
         let mut v = self.items.clone();
         v.sort_by(|a, b| {
-            (a.primary.span.file, a.primary.span.lo, a.primary.span.hi)
-                .cmp(&(b.primary.span.file, b.primary.span.lo, b.primary.span.hi))
+            (a.primary.span.file, a.primary.span.lo, a.primary.span.hi).cmp(&(
+                b.primary.span.file,
+                b.primary.span.lo,
+                b.primary.span.hi,
+            ))
         });
         v.dedup();
         v
@@ -244,7 +252,10 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
                 .with_message(d.primary.message.clone()),
         ];
         for l in &d.secondary {
-            labels.push(cs::Label::secondary(file_of(l.span), l.span.range()).with_message(l.message.clone()));
+            labels.push(
+                cs::Label::secondary(file_of(l.span), l.span.range())
+                    .with_message(l.message.clone()),
+            );
         }
         let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
         notes.extend(d.help.iter().map(|h| format!("help: {h}")));
@@ -261,7 +272,10 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
             let _ = term::emit_to_write_style(&mut w, &config, &files, &diag);
         }
     }
-    let errors = diags.iter().filter(|d| d.severity() == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
     let mut text = String::from_utf8_lossy(&out).into_owned();
     if errors > 0 {
@@ -269,7 +283,10 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
             "error: could not compile due to {errors} error{}{}\n",
             if errors == 1 { "" } else { "s" },
             if warnings > 0 {
-                format!("; {warnings} warning{} emitted", if warnings == 1 { "" } else { "s" })
+                format!(
+                    "; {warnings} warning{} emitted",
+                    if warnings == 1 { "" } else { "s" }
+                )
             } else {
                 String::new()
             }

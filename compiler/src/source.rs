@@ -21,7 +21,12 @@ pub struct SourceMap {
 
 impl SourceMap {
     /// Adds a file and returns its id.
-    pub fn add(&mut self, name: impl Into<String>, module: Vec<String>, text: impl Into<String>) -> FileId {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        module: Vec<String>,
+        text: impl Into<String>,
+    ) -> FileId {
         self.files.push(SourceFileText {
             name: name.into(),
             module,
@@ -45,6 +50,9 @@ impl SourceMap {
 
     /// All files in load order.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFileText)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 }

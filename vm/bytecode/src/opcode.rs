@@ -410,7 +410,9 @@ impl Instr {
             Instr::Not { .. } => "not",
             Instr::Cast { .. } => "cast",
             Instr::Sqrt { .. } => "sqrt",
-            Instr::MulDiv { round_up: false, .. } => "muldiv",
+            Instr::MulDiv {
+                round_up: false, ..
+            } => "muldiv",
             Instr::MulDiv { round_up: true, .. } => "muldivup",
             Instr::Caller { .. } => "caller",
             Instr::SelfAddr { .. } => "self",
@@ -474,7 +476,10 @@ mod tests {
         ];
         for (name, gas) in expected {
             let row = format!("| `{name}` | {gas} |");
-            assert!(text.contains(&row), "book/src/gas.md must have the row `{row}`");
+            assert!(
+                text.contains(&row),
+                "book/src/gas.md must have the row `{row}`"
+            );
         }
         assert!(text.contains(&format!("gas table version {}", super::GAS_TABLE_VERSION)));
     }
