@@ -85,8 +85,13 @@ fn run_fail(path: &Path) -> String {
     c.render_diagnostics(false)
 }
 
+/// insta's `glob!` keeps one failure count per process: the two globs must not
+/// run at the same time, or one test reports the other's failures.
+static GLOB_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn pass_cases() {
+    let _serial = GLOB_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     insta::glob!("compile/pass/*.braid", |path| {
         insta::assert_snapshot!(run_pass(path));
     });
@@ -94,6 +99,7 @@ fn pass_cases() {
 
 #[test]
 fn fail_cases() {
+    let _serial = GLOB_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     insta::glob!("compile/fail/*.braid", |path| {
         insta::assert_snapshot!(run_fail(path));
     });
