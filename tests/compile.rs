@@ -91,7 +91,9 @@ static GLOB_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn pass_cases() {
-    let _serial = GLOB_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = GLOB_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     insta::glob!("compile/pass/*.braid", |path| {
         insta::assert_snapshot!(run_pass(path));
     });
@@ -99,7 +101,9 @@ fn pass_cases() {
 
 #[test]
 fn fail_cases() {
-    let _serial = GLOB_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = GLOB_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     insta::glob!("compile/fail/*.braid", |path| {
         insta::assert_snapshot!(run_fail(path));
     });
@@ -121,4 +125,33 @@ fn there_are_enough_cases() {
         count("pass") + count("fail") >= 60,
         "the snapshot suite holds at least 60 cases"
     );
+}
+
+/// The shipped contracts' access summaries, as `braid compile --emit access` prints
+/// them: a change to what a DeFi transaction touches shows up in review.
+#[test]
+fn shipped_contract_access_summaries() {
+    let contracts = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts");
+    for name in ["token", "dex", "lending", "staking"] {
+        let path = contracts.join(format!("{name}.braid"));
+        let text = std::fs::read(&path).expect("shipped contract is readable");
+        let c = compile_source(
+            &format!("contracts/{name}.braid"),
+            &text,
+            Some(&contracts),
+            &options(),
+            Stage::Access,
+        );
+        assert!(!c.has_errors(), "{name}: {}", c.render_diagnostics(false));
+        assert_eq!(
+            c.render_diagnostics(false),
+            "",
+            "{name} compiles without warnings"
+        );
+        let summary = braid_compiler::emit::access::access(
+            c.hir.as_ref().expect("a checked file has HIR"),
+            c.access.as_ref().expect("a checked file has summaries"),
+        );
+        insta::assert_snapshot!(format!("access_{name}"), summary);
+    }
 }
