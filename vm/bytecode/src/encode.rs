@@ -37,14 +37,17 @@ pub fn encode(module: &Module) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     // Postcard serialization of plain data cannot fail: no maps with non-string keys,
     // no custom serializers that error.
-    let body = postcard::to_stdvec(module).expect("postcard serializes any Module: plain owned data");
+    let body =
+        postcard::to_stdvec(module).expect("postcard serializes any Module: plain owned data");
     out.extend_from_slice(&body);
     out
 }
 
 /// Decodes bytes written by [`encode`]. Structural only: verify before running.
 pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
-    let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or(DecodeError::BadMagic)?;
+    let body = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or(DecodeError::BadMagic)?;
     let (module, rest): (Module, &[u8]) =
         postcard::take_from_bytes(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if module.format_version != FORMAT_VERSION {

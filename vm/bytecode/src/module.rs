@@ -1,15 +1,20 @@
 //! The module format: one module per contract.
 
+pub use crate::module::depth::MAX_DECODE_DEPTH;
 use crate::opcode::{BasicBlock, Reg};
 use ruint::aliases::U256;
 use serde::{Deserialize, Serialize};
+
+pub mod depth;
 
 /// The version of the module format written by this crate.
 pub const FORMAT_VERSION: u32 = 1;
 
 /// A value type, as the VM sees it: enough to flatten values into 256-bit words,
 /// render them in receipts, parse transaction arguments and match call signatures.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Deserialization refuses nesting deeper than [`MAX_DECODE_DEPTH`] (see [`depth`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum ValueType {
     /// `bool`: one word, 0 or 1.
     Bool,
@@ -124,7 +129,9 @@ impl Visibility {
 
 /// A word-valued expression over a transaction's inputs: how access summaries name
 /// contracts and keys so that the VM can evaluate them before execution.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Deserialization refuses nesting deeper than [`MAX_DECODE_DEPTH`] (see [`depth`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum WordExpr {
     /// Word `i` of the entry function's flattened arguments.
     Param(u16),

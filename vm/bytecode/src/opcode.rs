@@ -410,7 +410,9 @@ impl Instr {
             Instr::Not { .. } => "not",
             Instr::Cast { .. } => "cast",
             Instr::Sqrt { .. } => "sqrt",
-            Instr::MulDiv { round_up: false, .. } => "muldiv",
+            Instr::MulDiv {
+                round_up: false, ..
+            } => "muldiv",
             Instr::MulDiv { round_up: true, .. } => "muldivup",
             Instr::Caller { .. } => "caller",
             Instr::SelfAddr { .. } => "self",

@@ -1,0 +1,245 @@
+//! Concrete access sets: a transaction's access summary evaluated on its inputs.
+//!
+//! Before a transaction runs, the entry function's summary (patterns over
+//! [`WordExpr`]s: argument words, the sender, the target, constants, sub-accounts)
+//! is evaluated into an [`AccessSet`]: a small sorted vector of
+//! (contract, field, key word or whole field, read/write) entries. The scheduler
+//! compares these sets to build its conflict graph; the interpreter checks every
+//! storage access against the set and fails the transaction with
+//! `AccessViolation` outside it.
+
+use crate::Address;
+use crate::receipt::Failure;
+use braid_bytecode::encode::{address_to_word, map_key_word, sub_account, word_to_address};
+use braid_bytecode::{AccessPattern, KeyPattern, U256, WordExpr};
+
+/// Which keys of a field an entry covers. `Whole` sorts before every `Key`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccessKey {
+    /// Every key of the field (a whole-map pattern `m[*]`).
+    Whole,
+    /// One map key word ([`map_key_word`]); `Key(0)` for a scalar field.
+    Key(U256),
+}
+
+/// One concrete entry of an access set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccessEntry {
+    /// The contract whose storage it is.
+    pub contract: Address,
+    /// The field index in that contract's layout.
+    pub field: u16,
+    /// The key (or the whole field).
+    pub key: AccessKey,
+    /// Write (which includes read) or read only.
+    pub write: bool,
+}
+
+/// A transaction's concrete access set: entries sorted by (contract, field, key), one
+/// per key (a key both read and written appears once, as a write).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AccessSet {
+    entries: Vec<AccessEntry>,
+}
+
+impl AccessSet {
+    /// Builds a set from entries in any order, merging duplicates.
+    pub fn from_entries(mut entries: Vec<AccessEntry>) -> AccessSet {
+        entries.sort_unstable();
+        let mut out: Vec<AccessEntry> = Vec::with_capacity(entries.len());
+        for e in entries {
+            match out.last_mut() {
+                Some(last)
+                    if last.contract == e.contract
+                        && last.field == e.field
+                        && last.key == e.key =>
+                {
+                    last.write |= e.write;
+                }
+                _ => out.push(e),
+            }
+        }
+        AccessSet { entries: out }
+    }
+
+    /// The entries, sorted by (contract, field, key).
+    pub fn entries(&self) -> &[AccessEntry] {
+        &self.entries
+    }
+
+    /// Whether the set allows reading (or, with `write`, writing) `field[key]` of
+    /// `contract`: a write needs a write entry; a read is allowed by either.
+    pub fn allows(&self, contract: &Address, field: u16, key: U256, write: bool) -> bool {
+        let start = self
+            .entries
+            .partition_point(|e| (&e.contract, e.field) < (contract, field));
+        self.entries
+            .get(start..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|e| &e.contract == contract && e.field == field)
+            .any(|e| {
+                (e.key == AccessKey::Whole || e.key == AccessKey::Key(key)) && (e.write || !write)
+            })
+    }
+
+    /// Evaluates a function's summary for a call by `sender` to the contract at
+    /// `target` with argument words `args`. The summary must have been verified
+    /// against the function (parameter references in range); a reference out of range
+    /// is reported as `Internal`.
+    pub fn evaluate(
+        patterns: &[AccessPattern],
+        sender: &Address,
+        target: &Address,
+        args: &[U256],
+    ) -> Result<AccessSet, Failure> {
+        let env = Env {
+            caller: address_to_word(sender),
+            target: address_to_word(target),
+            args,
+        };
+        let mut entries = Vec::with_capacity(patterns.len());
+        let mut key_words = Vec::new();
+        for p in patterns {
+            let contract = word_to_address(env.eval(&p.contract)?);
+            let key = match &p.key {
+                KeyPattern::Scalar => AccessKey::Key(U256::ZERO),
+                KeyPattern::Whole => AccessKey::Whole,
+                KeyPattern::Key(ws) => {
+                    key_words.clear();
+                    for w in ws {
+                        key_words.push(env.eval(w)?);
+                    }
+                    AccessKey::Key(map_key_word(&key_words))
+                }
+            };
+            entries.push(AccessEntry {
+                contract,
+                field: p.field,
+                key,
+                write: p.write,
+            });
+        }
+        Ok(AccessSet::from_entries(entries))
+    }
+}
+
+/// The inputs word expressions are evaluated over.
+struct Env<'a> {
+    caller: U256,
+    target: U256,
+    args: &'a [U256],
+}
+
+impl Env<'_> {
+    fn eval(&self, e: &WordExpr) -> Result<U256, Failure> {
+        Ok(match e {
+            WordExpr::Param(i) => *self.args.get(usize::from(*i)).ok_or_else(|| {
+                Failure::Internal(format!(
+                    "access summary names argument word {i}, out of range"
+                ))
+            })?,
+            WordExpr::Caller => self.caller,
+            WordExpr::SelfAddr => self.target,
+            WordExpr::Const(c) => *c,
+            WordExpr::Sub { base, key } => {
+                let base = word_to_address(self.eval(base)?);
+                let mut words = Vec::with_capacity(key.len());
+                for k in key {
+                    words.push(self.eval(k)?);
+                }
+                address_to_word(&sub_account(&base, &words))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(write: bool, contract: WordExpr, field: u16, key: KeyPattern) -> AccessPattern {
+        AccessPattern {
+            write,
+            contract,
+            contract_name: "C".into(),
+            field,
+            field_name: "f".into(),
+            key,
+        }
+    }
+
+    #[test]
+    fn evaluates_params_caller_self_and_sub_accounts() {
+        let sender = [1; 20];
+        let target = [2; 20];
+        let other = [3; 20];
+        let args = [U256::from(7), address_to_word(&other), U256::from(9)];
+        let patterns = vec![
+            pattern(false, WordExpr::SelfAddr, 0, KeyPattern::Scalar),
+            pattern(
+                true,
+                WordExpr::SelfAddr,
+                1,
+                KeyPattern::Key(vec![WordExpr::Caller]),
+            ),
+            pattern(
+                false,
+                WordExpr::SelfAddr,
+                1,
+                KeyPattern::Key(vec![WordExpr::Caller]),
+            ),
+            pattern(
+                true,
+                WordExpr::Param(1),
+                2,
+                KeyPattern::Key(vec![WordExpr::Sub {
+                    base: Box::new(WordExpr::SelfAddr),
+                    key: vec![WordExpr::Param(0)],
+                }]),
+            ),
+            pattern(
+                false,
+                WordExpr::SelfAddr,
+                3,
+                KeyPattern::Key(vec![WordExpr::Param(0), WordExpr::Param(2)]),
+            ),
+            pattern(false, WordExpr::SelfAddr, 4, KeyPattern::Whole),
+        ];
+        let set = AccessSet::evaluate(&patterns, &sender, &target, &args).expect("evaluates");
+        assert_eq!(set.entries().len(), 5);
+        assert!(set.allows(&target, 0, U256::ZERO, false));
+        assert!(!set.allows(&target, 0, U256::ZERO, true));
+        let caller_key = address_to_word(&sender);
+        assert!(set.allows(&target, 1, caller_key, true));
+        assert!(!set.allows(&target, 1, U256::from(5), false));
+        let sub = address_to_word(&sub_account(&target, &[U256::from(7)]));
+        assert!(set.allows(&other, 2, sub, true));
+        assert!(!set.allows(&target, 2, sub, false));
+        let tuple = map_key_word(&[U256::from(7), U256::from(9)]);
+        assert!(set.allows(&target, 3, tuple, false));
+        assert!(!set.allows(&target, 3, tuple, true));
+        assert!(set.allows(&target, 4, U256::from(123_456), false));
+        assert!(!set.allows(&target, 4, U256::from(123_456), true));
+        assert!(!set.allows(&target, 5, U256::ZERO, false));
+    }
+
+    #[test]
+    fn out_of_range_param_is_internal() {
+        let patterns = vec![pattern(false, WordExpr::Param(3), 0, KeyPattern::Scalar)];
+        let r = AccessSet::evaluate(&patterns, &[0; 20], &[0; 20], &[]);
+        assert!(matches!(r, Err(Failure::Internal(_))));
+    }
+
+    #[test]
+    fn duplicates_merge_with_write_winning() {
+        let e = |write| AccessEntry {
+            contract: [1; 20],
+            field: 0,
+            key: AccessKey::Key(U256::from(1)),
+            write,
+        };
+        let set = AccessSet::from_entries(vec![e(false), e(true), e(false)]);
+        assert_eq!(set.entries(), &[e(true)]);
+    }
+}

@@ -1,0 +1,187 @@
+//! Executing one transaction: resolve the entry point, validate arguments, evaluate
+//! the access set, run the interpreter, and build the receipt and write set.
+//!
+//! These functions read state through [`StateRead`] and code through [`CodeStore`]
+//! and never mutate anything: the caller commits [`TxOutcome::writes`] (the
+//! sequential [`crate::Chain`], or a scheduler into its block overlay).
+
+use crate::access::AccessSet;
+use crate::interp::{CodeStore, Machine};
+use crate::receipt::{Failure, Receipt};
+use crate::state::{FixedHashMap, SlotKey, StateRead};
+use crate::verify::VerifiedModule;
+use crate::{Address, BlockContext, Transaction};
+use braid_bytecode::{U256, ValueType};
+
+/// A transaction's resolved entry point.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'a> {
+    /// The target contract's module.
+    pub module: &'a VerifiedModule,
+    /// The function index in it.
+    pub func: u16,
+}
+
+impl Entry<'_> {
+    /// The function's return type.
+    pub fn ret_type(&self) -> ValueType {
+        self.module
+            .module
+            .functions
+            .get(usize::from(self.func))
+            .map_or_else(ValueType::unit, |f| f.ret.clone())
+    }
+
+    /// The function's access summary evaluated for this call.
+    pub fn access_set(
+        &self,
+        sender: &Address,
+        target: &Address,
+        args: &[U256],
+    ) -> Result<AccessSet, Failure> {
+        let f = self
+            .module
+            .module
+            .functions
+            .get(usize::from(self.func))
+            .ok_or_else(|| Failure::Internal("function index".to_string()))?;
+        AccessSet::evaluate(&f.access, sender, target, args)
+    }
+}
+
+/// The result of one transaction: its receipt and, after a success, its writes.
+#[derive(Clone, Debug)]
+pub struct TxOutcome {
+    /// The receipt.
+    pub receipt: Receipt,
+    /// The storage writes to commit (empty after a failure; zero values delete).
+    pub writes: FixedHashMap<SlotKey, U256>,
+}
+
+/// Checks argument words against a function's parameters: count and ranges.
+pub fn check_args(module: &VerifiedModule, func: u16, args: &[U256]) -> Result<(), String> {
+    let (Some(f), Some(info)) = (
+        module.module.functions.get(usize::from(func)),
+        module.functions.get(usize::from(func)),
+    ) else {
+        return Err("function index out of range".to_string());
+    };
+    if args.len() != info.param_max.len() {
+        return Err(format!(
+            "function `{}` takes {} argument words, got {}",
+            f.name,
+            info.param_max.len(),
+            args.len()
+        ));
+    }
+    if let Some((i, (w, _))) = args
+        .iter()
+        .zip(&info.param_max)
+        .enumerate()
+        .find(|(_, (w, max))| w > max)
+    {
+        return Err(format!(
+            "argument word {i} of `{}` ({w:#x}) is out of range for its type",
+            f.name
+        ));
+    }
+    Ok(())
+}
+
+/// Resolves a transaction's target and public function and validates its arguments;
+/// every problem is `BadCall`.
+pub fn resolve<'a, C: CodeStore + ?Sized>(
+    code: &'a C,
+    tx: &Transaction,
+) -> Result<Entry<'a>, Failure> {
+    let Some(module) = code.code_at(&tx.to) else {
+        return Err(Failure::BadCall(format!(
+            "no contract at 0x{}",
+            crate::interp::hex(&tx.to)
+        )));
+    };
+    let Some(func) = module.function_by_name(&tx.function) else {
+        return Err(Failure::BadCall(format!(
+            "contract {} has no public function `{}`",
+            module.module.name, tx.function
+        )));
+    };
+    check_args(module, func, &tx.args).map_err(Failure::BadCall)?;
+    Ok(Entry { module, func })
+}
+
+/// A transaction's concrete access set (resolution failures are `BadCall`).
+pub fn access_set<C: CodeStore + ?Sized>(code: &C, tx: &Transaction) -> Result<AccessSet, Failure> {
+    resolve(code, tx)?.access_set(&tx.sender, &tx.to, &tx.args)
+}
+
+/// Executes a transaction: resolve, evaluate its access set, run.
+pub fn execute_tx<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    tx: &Transaction,
+) -> TxOutcome {
+    let entry = match resolve(code, tx) {
+        Ok(e) => e,
+        Err(f) => return failed(f, 0, ValueType::unit()),
+    };
+    let access = match entry.access_set(&tx.sender, &tx.to, &tx.args) {
+        Ok(a) => a,
+        Err(f) => return failed(f, 0, entry.ret_type()),
+    };
+    run(
+        code,
+        state,
+        block,
+        entry,
+        tx.to,
+        tx.sender,
+        &tx.args,
+        &access,
+        tx.gas_limit,
+    )
+}
+
+/// Runs a resolved entry point (arguments validated) at `target` for `sender` under
+/// a precomputed access set: the transaction path of a scheduler, and deployment.
+#[allow(clippy::too_many_arguments)]
+pub fn run<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    entry: Entry<'_>,
+    target: Address,
+    sender: Address,
+    args: &[U256],
+    access: &AccessSet,
+    gas_limit: u64,
+) -> TxOutcome {
+    let ret_type = entry.ret_type();
+    let mut machine = Machine::new(code, state, access, block, gas_limit);
+    let result = machine.run(entry.module, entry.func, target, sender, args);
+    let gas_used = machine.gas_used();
+    match result {
+        Ok(ret) => {
+            let (storage, raw_events) = machine.into_effects();
+            TxOutcome {
+                receipt: Receipt {
+                    status: Ok(()),
+                    gas_used,
+                    ret,
+                    ret_type,
+                    events: raw_events.iter().map(|e| e.render()).collect(),
+                },
+                writes: storage.into_writes(),
+            }
+        }
+        Err(f) => failed(f, gas_used, ret_type),
+    }
+}
+
+fn failed(failure: Failure, gas_used: u64, ret_type: ValueType) -> TxOutcome {
+    TxOutcome {
+        receipt: Receipt::failed(failure, gas_used, ret_type),
+        writes: FixedHashMap::default(),
+    }
+}

@@ -1,0 +1,474 @@
+//! The reference interpreter: runs verified bytecode for one transaction.
+//!
+//! - **Registers**: one `Vec<U256>` for the whole call stack; each frame owns the
+//!   window `base..base + n_regs`, the callee's window starting where the caller's
+//!   ends. Arguments are copied into the callee's first registers, the rest zeroed.
+//!   No allocation per instruction (only when the register file grows, when an
+//!   event is emitted, and when a transaction fails with a message).
+//! - **Gas** (language spec §6): a basic block's cost, precomputed by the verifier,
+//!   is charged on entry to the block; with less gas left than the cost the
+//!   transaction fails with `OutOfGas` before the block runs and uses its whole
+//!   limit. Internal and external calls draw on the same counter.
+//! - **Storage** goes through the transaction's [`TxStorage`] write buffer over a
+//!   [`StateRead`]; every access is checked against the transaction's [`AccessSet`].
+//! - **Calls**: at most [`MAX_CALL_DEPTH`] frames; an external call to a contract on
+//!   the call stack fails with `Reentrancy`. Any failure ends the whole transaction
+//!   (there is no catching), so a single write buffer makes it atomic.
+//!
+//! The verifier guarantees every index used here; the interpreter still uses checked
+//! accesses and turns a broken invariant into `Failure::Internal` for the one
+//! transaction, never a panic.
+
+mod arith;
+mod call;
+mod storage;
+
+pub use arith::{arith, cast, cmp, mul_div, not, sqrt, width_max};
+pub use storage::TxStorage;
+pub(crate) use storage::hex;
+
+use crate::access::AccessSet;
+use crate::receipt::{Event, Failure};
+use crate::state::StateRead;
+use crate::verify::{FunctionInfo, VerifiedModule};
+use crate::{Address, BlockContext};
+use braid_bytecode::encode::{address_to_word, sub_account};
+use braid_bytecode::{Function, Instr, Reg, Regs, Terminator, U256};
+
+/// The most frames a call stack may hold (internal and external calls alike).
+pub const MAX_CALL_DEPTH: usize = 64;
+
+/// Where the interpreter finds the code deployed at an address.
+pub trait CodeStore {
+    /// The verified module deployed at `addr`, if any.
+    fn code_at(&self, addr: &Address) -> Option<&VerifiedModule>;
+}
+
+/// An event as emitted, before it is rendered into a receipt's [`Event`].
+#[derive(Clone, Debug)]
+pub struct RawEvent<'a> {
+    /// The emitting contract.
+    pub contract: Address,
+    /// Its module (names and types of the event).
+    pub module: &'a VerifiedModule,
+    /// The event index in the module.
+    pub event: u16,
+    /// The argument words.
+    pub args: Vec<U256>,
+}
+
+impl RawEvent<'_> {
+    /// The receipt form of the event.
+    pub fn render(&self) -> Event {
+        let def = self.module.module.events.get(usize::from(self.event));
+        Event {
+            contract: self.contract,
+            name: def.map(|d| d.name.clone()).unwrap_or_default(),
+            params: def.map(|d| d.params.clone()).unwrap_or_default(),
+            args: self.args.clone(),
+        }
+    }
+}
+
+/// One activation on the call stack.
+#[derive(Clone, Copy)]
+struct Frame<'a> {
+    module: &'a VerifiedModule,
+    func: &'a Function,
+    info: &'a FunctionInfo,
+    self_addr: Address,
+    self_word: U256,
+    caller_word: U256,
+    /// First register of the frame's window.
+    base: usize,
+    /// Current block.
+    block: usize,
+    /// Next instruction in the block (saved across calls).
+    pc: usize,
+    /// Where the caller wants the returned words (in the caller's window).
+    ret_dst: Regs,
+}
+
+/// What an instruction did to control flow.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    /// Continue with the next instruction.
+    Next,
+    /// A frame was pushed: continue in it.
+    Switch,
+}
+
+/// Where a new frame's arguments come from.
+enum Args<'s> {
+    /// Words of the transaction.
+    Slice(&'s [U256]),
+    /// The caller's registers, from this absolute index.
+    Regs(usize),
+}
+
+fn internal(what: &'static str) -> impl FnOnce() -> Failure {
+    move || Failure::Internal(what.to_string())
+}
+
+/// The interpreter state of one transaction.
+pub struct Machine<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> {
+    code: &'a C,
+    storage: TxStorage<'a, S>,
+    access: &'a AccessSet,
+    block: BlockContext,
+    regs: Vec<U256>,
+    frames: Vec<Frame<'a>>,
+    gas_limit: u64,
+    gas_left: u64,
+    events: Vec<RawEvent<'a>>,
+}
+
+impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
+    /// A machine for one transaction reading `state`, allowed `access`, with `gas_limit`.
+    pub fn new(
+        code: &'a C,
+        state: &'a S,
+        access: &'a AccessSet,
+        block: BlockContext,
+        gas_limit: u64,
+    ) -> Self {
+        Machine {
+            code,
+            storage: TxStorage::new(state),
+            access,
+            block,
+            regs: Vec::with_capacity(256),
+            frames: Vec::with_capacity(8),
+            gas_limit,
+            gas_left: gas_limit,
+            events: Vec::new(),
+        }
+    }
+
+    /// Gas used so far (the whole limit after `OutOfGas`).
+    pub fn gas_used(&self) -> u64 {
+        self.gas_limit.saturating_sub(self.gas_left)
+    }
+
+    /// The buffered storage writes and events, to commit after a success.
+    pub fn into_effects(self) -> (TxStorage<'a, S>, Vec<RawEvent<'a>>) {
+        (self.storage, self.events)
+    }
+
+    /// Runs function `func` of `module` deployed at `self_addr`, called by `caller`
+    /// with argument words `args` (already validated), to its return value.
+    pub fn run(
+        &mut self,
+        module: &'a VerifiedModule,
+        func: u16,
+        self_addr: Address,
+        caller: Address,
+        args: &[U256],
+    ) -> Result<Vec<U256>, Failure> {
+        let entry = Regs {
+            start: Reg(0),
+            n: 0,
+        };
+        self.push_frame(
+            module,
+            func,
+            self_addr,
+            address_to_word(&caller),
+            0,
+            entry,
+            Args::Slice(args),
+        )?;
+        loop {
+            let frame = *self
+                .frames
+                .last()
+                .ok_or_else(internal("empty call stack"))?;
+            let block = frame
+                .func
+                .blocks
+                .get(frame.block)
+                .ok_or_else(internal("block out of range"))?;
+            let mut pc = frame.pc;
+            let mut switched = false;
+            while let Some(ins) = block.instrs.get(pc) {
+                pc += 1;
+                if self.step(&frame, ins, pc)? == Flow::Switch {
+                    switched = true;
+                    break;
+                }
+            }
+            if switched {
+                continue;
+            }
+            match &block.term {
+                Terminator::Jump(b) => self.goto(&frame, b.0)?,
+                Terminator::Branch { cond, then, els } => {
+                    let target = if self.get(frame.base, *cond)?.is_zero() {
+                        els
+                    } else {
+                        then
+                    };
+                    self.goto(&frame, target.0)?;
+                }
+                Terminator::Return(rs) => {
+                    if let Some(words) = self.ret(*rs)? {
+                        return Ok(words);
+                    }
+                }
+                Terminator::Revert(msg) => return Err(revert(frame.module, *msg)),
+            }
+        }
+    }
+
+    /// Charges block `b` of the current function and continues at its start.
+    fn goto(&mut self, frame: &Frame<'a>, b: u32) -> Result<(), Failure> {
+        let b = usize::try_from(b).map_err(|_| internal("block index")())?;
+        self.charge(frame.info, b)?;
+        let top = self
+            .frames
+            .last_mut()
+            .ok_or_else(internal("empty call stack"))?;
+        top.block = b;
+        top.pc = 0;
+        Ok(())
+    }
+
+    /// The gas rule: charge block `b`'s cost, or fail with `OutOfGas` (all gas used).
+    fn charge(&mut self, info: &FunctionInfo, b: usize) -> Result<(), Failure> {
+        let cost = *info.block_gas.get(b).ok_or_else(internal("block gas"))?;
+        if self.gas_left < cost {
+            self.gas_left = 0;
+            return Err(Failure::OutOfGas);
+        }
+        self.gas_left -= cost;
+        Ok(())
+    }
+
+    /// Pushes a frame for `func` of `module` with its window at `base`, copies the
+    /// arguments, zeroes the other registers and charges the entry block.
+    #[allow(clippy::too_many_arguments)]
+    fn push_frame(
+        &mut self,
+        module: &'a VerifiedModule,
+        func: u16,
+        self_addr: Address,
+        caller_word: U256,
+        base: usize,
+        ret_dst: Regs,
+        args: Args<'_>,
+    ) -> Result<(), Failure> {
+        if self.frames.len() >= MAX_CALL_DEPTH {
+            return Err(Failure::CallDepth);
+        }
+        let f = usize::from(func);
+        let function = module
+            .module
+            .functions
+            .get(f)
+            .ok_or_else(internal("function index"))?;
+        let info = module
+            .functions
+            .get(f)
+            .ok_or_else(internal("function info"))?;
+        let end = base + usize::from(function.n_regs);
+        let params = usize::from(info.param_words);
+        if self.regs.len() < end {
+            self.regs.resize(end, U256::ZERO);
+        }
+        match args {
+            Args::Slice(words) => self
+                .regs
+                .get_mut(base..base + params)
+                .filter(|dst| dst.len() == words.len())
+                .ok_or_else(internal("argument count"))?
+                .copy_from_slice(words),
+            Args::Regs(start) => {
+                if start + params > base {
+                    return Err(internal("argument registers overlap the callee")());
+                }
+                self.regs.copy_within(start..start + params, base);
+            }
+        }
+        self.regs
+            .get_mut(base + params..end)
+            .ok_or_else(internal("register window"))?
+            .fill(U256::ZERO);
+        self.frames.push(Frame {
+            module,
+            func: function,
+            info,
+            self_addr,
+            self_word: address_to_word(&self_addr),
+            caller_word,
+            base,
+            block: 0,
+            pc: 0,
+            ret_dst,
+        });
+        self.charge(info, 0)
+    }
+
+    /// Pops the current frame returning `rs`; the words go to the caller's
+    /// destination, or out of the transaction when the stack is empty.
+    fn ret(&mut self, rs: Regs) -> Result<Option<Vec<U256>>, Failure> {
+        let callee = self.frames.pop().ok_or_else(internal("empty call stack"))?;
+        let src = callee.base + usize::from(rs.start.0);
+        let n = usize::from(rs.n);
+        let Some(caller) = self.frames.last() else {
+            let words = self
+                .regs
+                .get(src..src + n)
+                .ok_or_else(internal("return registers"))?;
+            return Ok(Some(words.to_vec()));
+        };
+        if callee.ret_dst.n != rs.n {
+            return Err(internal("return width mismatch")());
+        }
+        let dst = caller.base + usize::from(callee.ret_dst.start.0);
+        if src + n > self.regs.len() || dst + n > self.regs.len() {
+            return Err(internal("return registers")());
+        }
+        self.regs.copy_within(src..src + n, dst);
+        Ok(None)
+    }
+
+    fn get(&self, base: usize, r: Reg) -> Result<U256, Failure> {
+        self.regs
+            .get(base + usize::from(r.0))
+            .copied()
+            .ok_or_else(internal("register out of range"))
+    }
+
+    fn set(&mut self, base: usize, r: Reg, v: U256) -> Result<(), Failure> {
+        let slot = self
+            .regs
+            .get_mut(base + usize::from(r.0))
+            .ok_or_else(internal("register out of range"))?;
+        *slot = v;
+        Ok(())
+    }
+
+    fn slice(&self, base: usize, rs: Regs) -> Result<&[U256], Failure> {
+        let start = base + usize::from(rs.start.0);
+        self.regs
+            .get(start..start + usize::from(rs.n))
+            .ok_or_else(internal("register range out of range"))
+    }
+
+    /// Executes one straight-line instruction; `pc` is the index of the next one.
+    fn step(&mut self, frame: &Frame<'a>, ins: &'a Instr, pc: usize) -> Result<Flow, Failure> {
+        let base = frame.base;
+        let value = match ins {
+            Instr::Const { dst, idx } => {
+                let idx = usize::try_from(*idx).map_err(|_| internal("constant index")())?;
+                let v = *frame
+                    .module
+                    .module
+                    .consts
+                    .get(idx)
+                    .ok_or_else(internal("constant index"))?;
+                (*dst, v)
+            }
+            Instr::Mov { dst, src } => (*dst, self.get(base, *src)?),
+            Instr::Arith {
+                op,
+                width,
+                dst,
+                a,
+                b,
+            } => {
+                let (a, b) = (self.get(base, *a)?, self.get(base, *b)?);
+                (*dst, arith(*op, *width, a, b).map_err(Failure::Panic)?)
+            }
+            Instr::Cmp { op, dst, a, b } => {
+                (*dst, cmp(*op, self.get(base, *a)?, self.get(base, *b)?))
+            }
+            Instr::Not { width, dst, src } => (*dst, not(*width, self.get(base, *src)?)),
+            Instr::Cast { width, dst, src } => (
+                *dst,
+                cast(*width, self.get(base, *src)?).map_err(Failure::Panic)?,
+            ),
+            Instr::Sqrt { dst, src } => (*dst, sqrt(self.get(base, *src)?)),
+            Instr::MulDiv {
+                round_up,
+                width,
+                dst,
+                a,
+                b,
+                d,
+            } => {
+                let (a, b, d) = (
+                    self.get(base, *a)?,
+                    self.get(base, *b)?,
+                    self.get(base, *d)?,
+                );
+                (
+                    *dst,
+                    mul_div(*width, *round_up, a, b, d).map_err(Failure::Panic)?,
+                )
+            }
+            Instr::Caller { dst } => (*dst, frame.caller_word),
+            Instr::SelfAddr { dst } => (*dst, frame.self_word),
+            Instr::BlockNumber { dst } => (*dst, U256::from(self.block.number)),
+            Instr::BlockTimestamp { dst } => (*dst, U256::from(self.block.timestamp)),
+            Instr::SubAccount { dst, key } => {
+                let sub = sub_account(&frame.self_addr, self.slice(base, *key)?);
+                (*dst, address_to_word(&sub))
+            }
+            Instr::SLoad { field, key, dst } => {
+                self.sload(frame, *field, *key, *dst)?;
+                return Ok(Flow::Next);
+            }
+            Instr::SStore { field, key, src } => {
+                self.sstore(frame, *field, *key, *src)?;
+                return Ok(Flow::Next);
+            }
+            Instr::Call { func, args, dst } => {
+                self.call(frame, pc, *func, *args, *dst)?;
+                return Ok(Flow::Switch);
+            }
+            Instr::CallExt {
+                import,
+                target,
+                args,
+                dst,
+                sub_key,
+            } => {
+                self.call_ext(frame, pc, *import, *target, *args, *dst, *sub_key)?;
+                return Ok(Flow::Switch);
+            }
+            Instr::Emit { event, args } => {
+                let args = self.slice(base, *args)?.to_vec();
+                self.events.push(RawEvent {
+                    contract: frame.self_addr,
+                    module: frame.module,
+                    event: *event,
+                    args,
+                });
+                return Ok(Flow::Next);
+            }
+            Instr::Require { cond, msg } => {
+                if self.get(base, *cond)?.is_zero() {
+                    return Err(revert(frame.module, *msg));
+                }
+                return Ok(Flow::Next);
+            }
+        };
+        self.set(base, value.0, value.1)?;
+        Ok(Flow::Next)
+    }
+}
+
+/// The `Revert` failure with message `strings[msg]`.
+fn revert(module: &VerifiedModule, msg: u32) -> Failure {
+    match usize::try_from(msg)
+        .ok()
+        .and_then(|i| module.module.strings.get(i))
+    {
+        Some(m) => Failure::Revert(m.clone()),
+        None => Failure::Internal("message index out of range".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+//! Storage instructions: the transaction's write buffer and access enforcement.
+
+use super::{CodeStore, Frame, Machine};
+use crate::receipt::Failure;
+use crate::state::{FixedHashMap, SlotKey, StateRead};
+use braid_bytecode::encode::map_key_word;
+use braid_bytecode::{Reg, Regs, U256};
+
+/// A transaction's view of storage: its own buffered writes over a base state.
+///
+/// Writes stay in the buffer until the caller commits them (after success) or
+/// drops them (after a failure): a transaction is atomic across all its callees.
+/// A scheduler instantiates one per transaction over its block overlay.
+pub struct TxStorage<'a, S: StateRead + ?Sized> {
+    base: &'a S,
+    writes: FixedHashMap<SlotKey, U256>,
+}
+
+impl<'a, S: StateRead + ?Sized> TxStorage<'a, S> {
+    /// An empty buffer over `base`.
+    pub fn new(base: &'a S) -> Self {
+        TxStorage {
+            base,
+            writes: FixedHashMap::default(),
+        }
+    }
+
+    /// The slot's value as this transaction sees it.
+    pub fn read(&self, key: &SlotKey) -> U256 {
+        match self.writes.get(key) {
+            Some(v) => *v,
+            None => self.base.storage(key),
+        }
+    }
+
+    /// Buffers a write (zero means delete when committed).
+    pub fn write(&mut self, key: SlotKey, value: U256) {
+        self.writes.insert(key, value);
+    }
+
+    /// The buffered writes.
+    pub fn writes(&self) -> &FixedHashMap<SlotKey, U256> {
+        &self.writes
+    }
+
+    /// Takes the buffered writes.
+    pub fn into_writes(self) -> FixedHashMap<SlotKey, U256> {
+        self.writes
+    }
+}
+
+impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
+    /// The storage key word of the key registers (0 for a scalar field).
+    fn key_word(&self, base: usize, key: Regs) -> Result<U256, Failure> {
+        if key.n == 0 {
+            return Ok(U256::ZERO);
+        }
+        Ok(map_key_word(self.slice(base, key)?))
+    }
+
+    /// Fails with `AccessViolation` unless the access set allows the access.
+    fn check_access(
+        &self,
+        frame: &Frame<'a>,
+        field: u16,
+        key: U256,
+        write: bool,
+    ) -> Result<(), Failure> {
+        if self.access.allows(&frame.self_addr, field, key, write) {
+            return Ok(());
+        }
+        let module = &frame.module.module;
+        let field_name = module
+            .storage
+            .get(usize::from(field))
+            .map_or("?", |f| f.name.as_str());
+        let is_map = module
+            .storage
+            .get(usize::from(field))
+            .is_some_and(|f| f.key.is_some());
+        let slot = if is_map {
+            format!("{}.{field_name}[{key:#x}]", module.name)
+        } else {
+            format!("{}.{field_name}", module.name)
+        };
+        Err(Failure::AccessViolation(format!(
+            "{} of {slot} (field {field}) at contract 0x{} is outside the transaction's access set",
+            if write { "write" } else { "read" },
+            hex(&frame.self_addr),
+        )))
+    }
+
+    /// `SLoad`: the value words of `field[key]` into `dst`.
+    pub(super) fn sload(
+        &mut self,
+        frame: &Frame<'a>,
+        field: u16,
+        key: Regs,
+        dst: Regs,
+    ) -> Result<(), Failure> {
+        let key = self.key_word(frame.base, key)?;
+        self.check_access(frame, field, key, false)?;
+        for word in 0..dst.n {
+            let slot = SlotKey {
+                contract: frame.self_addr,
+                field,
+                key,
+                word,
+            };
+            let v = self.storage.read(&slot);
+            let r = dst
+                .start
+                .0
+                .checked_add(word)
+                .ok_or_else(super::internal("register"))?;
+            self.set(frame.base, Reg(r), v)?;
+        }
+        Ok(())
+    }
+
+    /// `SStore`: the words of `src` into `field[key]`.
+    pub(super) fn sstore(
+        &mut self,
+        frame: &Frame<'a>,
+        field: u16,
+        key: Regs,
+        src: Regs,
+    ) -> Result<(), Failure> {
+        let key = self.key_word(frame.base, key)?;
+        self.check_access(frame, field, key, true)?;
+        for word in 0..src.n {
+            let r = src
+                .start
+                .0
+                .checked_add(word)
+                .ok_or_else(super::internal("register"))?;
+            let v = self.get(frame.base, Reg(r))?;
+            let slot = SlotKey {
+                contract: frame.self_addr,
+                field,
+                key,
+                word,
+            };
+            self.storage.write(slot, v);
+        }
+        Ok(())
+    }
+}
+
+/// Lower-case hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

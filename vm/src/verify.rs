@@ -1,0 +1,356 @@
+//! The bytecode verifier: every module is checked here before it can run.
+//!
+//! [`verify`] checks everything the interpreter (and later the JIT) relies on —
+//! versions, type shapes, register ranges, jump targets, pool indices, word widths of
+//! every multi-word operand against the types they move, function and import
+//! signatures, access summaries — and precomputes what execution needs so that
+//! nothing is recomputed (or trusted from the bytes) at run time: per-block gas
+//! costs, word counts, argument ranges, the public selector table and the resolved
+//! selectors of imports.
+//!
+//! **Architecture invariant:** any [`Module`], however it was produced, gives
+//! `Ok(VerifiedModule)` or `Err(VerifyError)`, never a panic.
+
+mod instr;
+mod types;
+
+use braid_bytecode::encode;
+use braid_bytecode::{
+    AccessPattern, FORMAT_VERSION, GAS_TABLE_VERSION, KeyPattern, Module, U256, ValueType,
+    Visibility, WordExpr,
+};
+use std::collections::BTreeMap;
+
+/// The deepest nesting of types and word expressions a module may use.
+pub const MAX_NESTING: u32 = braid_bytecode::MAX_DECODE_DEPTH;
+
+/// Why a module was rejected: where, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {kind}")]
+pub struct VerifyError {
+    /// Where in the module (`module`, `function transfer, block 2, instruction 5`, …).
+    pub location: String,
+    /// What is wrong.
+    pub kind: VerifyErrorKind,
+}
+
+/// The kinds of verification errors.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyErrorKind {
+    /// The module was written for another format or gas-table version.
+    #[error("{what} version {found} is not supported (expected {expected})")]
+    Version {
+        /// `format` or `gas table`.
+        what: &'static str,
+        /// In the module.
+        found: u32,
+        /// What this VM runs.
+        expected: u32,
+    },
+    /// A type or word expression is nested too deeply.
+    #[error("nesting deeper than {MAX_NESTING} levels")]
+    TooDeep,
+    /// A type that cannot appear where it does.
+    #[error("{0}")]
+    BadType(String),
+    /// Something exceeds a limit of the format (word counts, function count).
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// A register (or register range) past the function's register count.
+    #[error("register r{reg} out of range (the function has {n_regs} registers)")]
+    Register {
+        /// The first register past the end.
+        reg: u32,
+        /// The function's register count.
+        n_regs: u16,
+    },
+    /// A jump or branch to a block that does not exist.
+    #[error("jump target b{target} out of range (the function has {n_blocks} blocks)")]
+    Jump {
+        /// The target.
+        target: u32,
+        /// The function's block count.
+        n_blocks: usize,
+    },
+    /// An index into one of the module's tables past its end.
+    #[error("{what} index {idx} out of range ({len} entries)")]
+    Index {
+        /// Which table.
+        what: &'static str,
+        /// The index.
+        idx: u64,
+        /// The table's length.
+        len: usize,
+    },
+    /// A multi-word operand whose width does not match the type it moves.
+    #[error("{what} has {found} words, expected {expected}")]
+    Words {
+        /// Which operand.
+        what: &'static str,
+        /// Words the type needs.
+        expected: usize,
+        /// Words in the operand.
+        found: usize,
+    },
+    /// A function without code.
+    #[error("function has no blocks")]
+    EmptyFunction,
+    /// Two `init` functions.
+    #[error("more than one init function")]
+    MultipleInit,
+    /// Two public functions with one name or one selector.
+    #[error("duplicate public function `{0}`")]
+    DuplicateFunction(String),
+    /// More parameter words than registers.
+    #[error("parameters take {param_words} words but the function has {n_regs} registers")]
+    ParamsExceedRegisters {
+        /// Parameter words.
+        param_words: usize,
+        /// Registers.
+        n_regs: u16,
+    },
+    /// A malformed access summary entry.
+    #[error("access summary: {0}")]
+    Access(String),
+    /// A call that can never be valid (an internal call to `init`).
+    #[error("{0}")]
+    Call(String),
+}
+
+/// What execution needs about one function, precomputed from its code and types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionInfo {
+    /// Gas of each basic block (instructions + terminator), charged on entry.
+    pub block_gas: Vec<u64>,
+    /// Flattened parameter words (registers `0..param_words`).
+    pub param_words: u16,
+    /// Flattened return words.
+    pub ret_words: u16,
+    /// The largest valid value of each parameter word (argument validation).
+    pub param_max: Vec<U256>,
+    /// The selector, for public functions.
+    pub selector: Option<u64>,
+}
+
+/// A module that passed the verifier, with everything execution precomputes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedModule {
+    /// The module itself.
+    pub module: Module,
+    /// blake3 of the module's canonical encoding ([`encode::encode`]).
+    pub code_hash: [u8; 32],
+    /// Per function, same indices as `module.functions`.
+    pub functions: Vec<FunctionInfo>,
+    /// Public functions' selectors, sorted, for external calls.
+    pub selectors: Vec<(u64, u16)>,
+    /// Public functions by name, for transactions.
+    pub by_name: BTreeMap<String, u16>,
+    /// Each import's selector, same indices as `module.imports`.
+    pub import_selectors: Vec<u64>,
+    /// Words of each storage field's value.
+    pub field_words: Vec<u16>,
+    /// Words of each storage field's key (0 for a scalar).
+    pub field_key_words: Vec<u16>,
+}
+
+impl VerifiedModule {
+    /// The public function with this selector.
+    pub fn function_by_selector(&self, selector: u64) -> Option<u16> {
+        self.selectors
+            .binary_search_by_key(&selector, |&(s, _)| s)
+            .ok()
+            .and_then(|i| self.selectors.get(i))
+            .map(|&(_, f)| f)
+    }
+
+    /// The public function with this name.
+    pub fn function_by_name(&self, name: &str) -> Option<u16> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The `init` function, if any.
+    pub fn init(&self) -> Option<u16> {
+        self.module.init().and_then(|i| u16::try_from(i).ok())
+    }
+}
+
+/// Verifies a module; see the module documentation for what is checked.
+pub fn verify(module: &Module) -> Result<VerifiedModule, VerifyError> {
+    verify_owned(module.clone())
+}
+
+/// Verifies a module, taking ownership (no copy).
+pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
+    let at_module = |kind| VerifyError {
+        location: "module".to_string(),
+        kind,
+    };
+    if module.format_version != FORMAT_VERSION {
+        return Err(at_module(VerifyErrorKind::Version {
+            what: "format",
+            found: module.format_version,
+            expected: FORMAT_VERSION,
+        }));
+    }
+    if module.gas_version != GAS_TABLE_VERSION {
+        return Err(at_module(VerifyErrorKind::Version {
+            what: "gas table",
+            found: module.gas_version,
+            expected: GAS_TABLE_VERSION,
+        }));
+    }
+    if module.functions.len() > usize::from(u16::MAX) + 1 {
+        return Err(at_module(VerifyErrorKind::TooLarge(format!(
+            "{} functions (at most 65536)",
+            module.functions.len()
+        ))));
+    }
+    let shapes = types::check_shapes(&module)?;
+    let mut functions = Vec::with_capacity(module.functions.len());
+    let mut selectors = Vec::new();
+    let mut by_name = BTreeMap::new();
+    let mut n_init = 0;
+    for (fi, f) in module.functions.iter().enumerate() {
+        let loc = || format!("function `{}`", f.name);
+        let err = |kind| VerifyError {
+            location: loc(),
+            kind,
+        };
+        let fn_shape = shapes
+            .functions
+            .get(fi)
+            .ok_or_else(|| err(VerifyErrorKind::TooLarge("function table".to_string())))?;
+        if f.blocks.is_empty() {
+            return Err(err(VerifyErrorKind::EmptyFunction));
+        }
+        if u32::try_from(f.blocks.len()).is_err() {
+            return Err(err(VerifyErrorKind::TooLarge("block count".to_string())));
+        }
+        if usize::from(fn_shape.param_words) > usize::from(f.n_regs) {
+            return Err(err(VerifyErrorKind::ParamsExceedRegisters {
+                param_words: usize::from(fn_shape.param_words),
+                n_regs: f.n_regs,
+            }));
+        }
+        if f.visibility == Visibility::Init {
+            n_init += 1;
+            if n_init > 1 {
+                return Err(err(VerifyErrorKind::MultipleInit));
+            }
+        }
+        for p in &f.access {
+            check_pattern(&module, p, usize::from(fn_shape.param_words)).map_err(err)?;
+        }
+        let block_gas = instr::check_function(&module, &shapes, f, fn_shape.ret_words)?;
+        let fi16 = u16::try_from(fi)
+            .map_err(|_| err(VerifyErrorKind::TooLarge("function index".to_string())))?;
+        let selector = if f.visibility.is_pub() {
+            let param_types: Vec<ValueType> = f.params.iter().map(|(_, t)| t.clone()).collect();
+            let sel = encode::selector(&f.name, &param_types, &f.ret);
+            if by_name.insert(f.name.clone(), fi16).is_some()
+                || selectors.iter().any(|&(s, _)| s == sel)
+            {
+                return Err(err(VerifyErrorKind::DuplicateFunction(f.name.clone())));
+            }
+            selectors.push((sel, fi16));
+            Some(sel)
+        } else {
+            None
+        };
+        let mut param_max = Vec::with_capacity(usize::from(fn_shape.param_words));
+        for (_, t) in &f.params {
+            types::word_maxima(t, &mut param_max);
+        }
+        functions.push(FunctionInfo {
+            block_gas,
+            param_words: fn_shape.param_words,
+            ret_words: fn_shape.ret_words,
+            param_max,
+            selector,
+        });
+    }
+    selectors.sort_unstable();
+    let import_selectors = module
+        .imports
+        .iter()
+        .map(|i| encode::selector(&i.name, &i.params, &i.ret))
+        .collect();
+    let code_hash = encode::code_hash(&encode::encode(&module));
+    Ok(VerifiedModule {
+        code_hash,
+        functions,
+        selectors,
+        by_name,
+        import_selectors,
+        field_words: shapes.field_words,
+        field_key_words: shapes.field_key_words,
+        module,
+    })
+}
+
+/// Checks one access-summary entry of a function with `param_words` argument words.
+fn check_pattern(
+    module: &Module,
+    p: &AccessPattern,
+    param_words: usize,
+) -> Result<(), VerifyErrorKind> {
+    check_word_expr(&p.contract, param_words, 0)?;
+    if let KeyPattern::Key(words) = &p.key {
+        if words.is_empty() {
+            return Err(VerifyErrorKind::Access(format!(
+                "key pattern of `{}` has no words",
+                p.field_name
+            )));
+        }
+        for w in words {
+            check_word_expr(w, param_words, 0)?;
+        }
+    }
+    if p.contract == WordExpr::SelfAddr {
+        let field = module.storage.get(usize::from(p.field)).ok_or_else(|| {
+            VerifyErrorKind::Access(format!(
+                "field {} out of range ({} fields)",
+                p.field,
+                module.storage.len()
+            ))
+        })?;
+        let ok = match (&p.key, &field.key) {
+            (KeyPattern::Scalar, None) | (KeyPattern::Whole, Some(_)) => true,
+            (KeyPattern::Key(ws), Some(kt)) => ws.len() == kt.words(),
+            _ => false,
+        };
+        if !ok {
+            return Err(VerifyErrorKind::Access(format!(
+                "key pattern does not fit field `{}`",
+                field.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a word expression's parameter references and nesting.
+fn check_word_expr(e: &WordExpr, param_words: usize, depth: u32) -> Result<(), VerifyErrorKind> {
+    if depth >= MAX_NESTING {
+        return Err(VerifyErrorKind::TooDeep);
+    }
+    match e {
+        WordExpr::Param(i) if usize::from(*i) >= param_words => Err(VerifyErrorKind::Access(
+            format!("parameter word {i} out of range ({param_words} words)"),
+        )),
+        WordExpr::Param(_) | WordExpr::Caller | WordExpr::SelfAddr | WordExpr::Const(_) => Ok(()),
+        WordExpr::Sub { base, key } => {
+            if key.is_empty() {
+                return Err(VerifyErrorKind::Access(
+                    "sub-account with no key words".into(),
+                ));
+            }
+            check_word_expr(base, param_words, depth + 1)?;
+            key.iter()
+                .try_for_each(|k| check_word_expr(k, param_words, depth + 1))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
