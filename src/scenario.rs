@@ -179,15 +179,20 @@ pub struct ScenarioError {
     pub file: String,
     /// 1-based line, when known.
     pub line: Option<usize>,
+    /// 1-based column (in characters), for TOML syntax errors.
+    pub column: Option<usize>,
     /// What is wrong there (`block 1, tx 0: args[1]: …`).
     pub message: String,
 }
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => {
+                write!(f, "{}:{line}:{column}: {}", self.file, self.message)
+            }
+            (Some(line), None) => write!(f, "{}:{line}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
         }
     }
 }
@@ -220,6 +225,7 @@ impl Scenario {
             LoadError::Malformed(ScenarioError {
                 file: display.clone(),
                 line: None,
+                column: None,
                 message: "not a UTF-8 text file".into(),
             })
         })?;
@@ -235,10 +241,11 @@ impl Scenario {
                 file,
             }),
             Err(e) => {
-                let line = e.span().map(|s| line_of(&text, s.start));
+                let start = e.span().map(|s| s.start);
                 Err(ScenarioError {
                     file: display,
-                    line,
+                    line: start.map(|o| line_of(&text, o)),
+                    column: start.map(|o| column_of(&text, o)),
                     message: e.message().trim_end().to_string(),
                 })
             }
@@ -250,6 +257,7 @@ impl Scenario {
         ScenarioError {
             file: self.display.clone(),
             line: offset.map(|o| line_of(&self.text, o)),
+            column: None,
             message: message.into(),
         }
     }
@@ -263,6 +271,16 @@ fn line_of(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// The 1-based column (in characters) of byte `offset`.
+fn column_of(text: &str, offset: usize) -> usize {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..end].chars().count() + 1
 }
 
 #[cfg(test)]
@@ -324,6 +342,8 @@ return = "250"
         assert!(e.message.contains("salt"), "{e}");
         let e = parse("contracts = [\n").expect_err("syntax error");
         assert!(e.line.is_some(), "{e}");
+        let e = parse("a = 1\nb = 2 3\n").expect_err("syntax error");
+        assert_eq!((e.line, e.column), (Some(2), Some(5)), "{e}");
         let e = parse("genesis_timestamp = -1\n").expect_err("negative");
         assert_eq!(e.line, Some(1), "{e}");
     }

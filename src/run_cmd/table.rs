@@ -39,8 +39,8 @@ pub fn render(
     if !deployed.is_empty() {
         out.push('\n');
     }
-    let header = ["block", "tx", "call", "status", "gas", "result", "events"];
-    let right_aligned = [true, true, false, false, true, false, true];
+    let header = ["block", "tx", "call", "status", "gas", "events", "result"];
+    let right_aligned = [true, true, false, false, true, true, false];
     let mut rows: Vec<[String; 7]> = vec![header.map(String::from)];
     for r in &report.receipts {
         let result = match &r.reason {
@@ -55,8 +55,8 @@ pub fn render(
             format!("{}.{}", r.to, r.function),
             r.status.to_string(),
             r.gas_used.to_string(),
-            result,
             r.events.len().to_string(),
+            result,
         ]);
     }
     let mut widths = [0usize; 7];
@@ -138,9 +138,9 @@ mod tests {
         );
         let expected = format!(
             "deployed usd (Coin) at 0x{}\n\n\
-             block  tx  call          status    gas  result              events\n    \
-             1   0  usd.transfer  success  5123  true                     0\n   \
-             12   1  usd.mint      revert    310  revert: only owner       0\n\n\
+             block  tx  call          status    gas  events  result\n    \
+             1   0  usd.transfer  success  5123       0  true\n   \
+             12   1  usd.mint      revert    310       0  revert: only owner\n\n\
              checks: 2 passed, 0 failed\n\ndigest {}\n",
             "01".repeat(20),
             "ab".repeat(32)
