@@ -85,6 +85,11 @@ impl Chain {
         self.modules.get(code).map(|m| &**m)
     }
 
+    /// Every loaded module with its code hash, by code hash.
+    pub fn loaded_modules(&self) -> impl Iterator<Item = (&[u8; 32], &VerifiedModule)> {
+        self.modules.iter().map(|(h, m)| (h, &**m))
+    }
+
     /// Deploys a loaded module at `encode::contract_address(deployer, count)` where
     /// `count` is the deployer's deploy count (then incremented), running its `init`
     /// with `args`. On any error the chain is unchanged.

@@ -272,3 +272,15 @@ fn loading_is_cached_by_code_hash() {
     assert_eq!(a, encode::code_hash(&encode::encode(&token())));
     assert!(chain.load_module_bytes(b"garbage").is_err());
 }
+
+#[test]
+fn chain_and_state_are_shareable_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Chain>();
+    shareable::<crate::WorldState>();
+    shareable::<crate::VerifiedModule>();
+    shareable::<crate::AccessSet>();
+    // Receipts and outcomes travel back from worker threads.
+    shareable::<crate::Receipt>();
+    shareable::<crate::exec::TxOutcome>();
+}

@@ -1,4 +1,12 @@
 //! Call instructions: internal calls and external calls to other contracts.
+//!
+//! An external call checks, in this order: the target word is an address, a
+//! contract is deployed there, it has a public function with the import's selector
+//! (these three fail with `BadCall`), the contract is not on the call stack
+//! (`Reentrancy`), the argument words fit the callee's parameter types (`BadCall`),
+//! the stack has room for another frame (`CallDepth`), then the callee's entry
+//! block is charged (`OutOfGas`). The callee runs with `self` = the target and
+//! `caller` = the calling contract, or its sub-account `self[sub_key]`.
 
 use super::storage::hex;
 use super::{Args, CodeStore, Frame, Machine, internal};
