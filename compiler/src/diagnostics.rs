@@ -88,6 +88,7 @@ codes! {
     ImpureKey = "E0503", Error, "an annotation or call whose key is not a pure path";
     CallNotDeclared = "E0504", Error, "an external call not listed in `calls`";
     BadPattern = "E0505", Error, "an access pattern that names no storage field or a wrong key";
+    RecursiveAccess = "E0506", Error, "recursive calls whose access summary grows without bound";
     UnusedAccess = "W0501", Warning, "an annotation the body never needs";
     UnusedCall = "W0502", Warning, "a `calls` entry the body never calls";
     // Limits.
