@@ -159,7 +159,17 @@ fn hostile_input_never_panics() {
                 args.extend(["--emit", stage]);
             }
             let out = braid(&args);
-            assert_eq!(code(&out), 1, "{name} {emit:?}: {}", stderr(&out));
+            // An early stage of an empty file is fine (no tokens, no items); compiling
+            // it fully is an error (no contract). Never 101, never a panic.
+            if matches!(emit, Some("tokens" | "ast")) {
+                assert!(
+                    matches!(code(&out), 0 | 1),
+                    "{name} {emit:?}: {}",
+                    stderr(&out)
+                );
+            } else {
+                assert_eq!(code(&out), 1, "{name} {emit:?}: {}", stderr(&out));
+            }
             assert!(
                 !stderr(&out).contains("panicked"),
                 "{name}: {}",

@@ -52,7 +52,8 @@ fn scenarios() {
             parsed["digest"].as_str().is_some_and(|d| d.len() == 64),
             "{scenario}: digest"
         );
-        insta::assert_snapshot!(first.stdout);
+        let json = first.stdout;
+        insta::assert_snapshot!(json);
     });
 }
 
@@ -67,10 +68,11 @@ fn malformed_scenarios() {
             run.stderr
         );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-        insta::assert_snapshot!(format!(
+        let report = format!(
             "exit code {}\n--- stdout\n{}--- stderr\n{}",
             run.code, run.stdout, run.stderr
-        ));
+        );
+        insta::assert_snapshot!(report);
     });
 }
 
@@ -78,7 +80,8 @@ fn malformed_scenarios() {
 fn table_output() {
     let run = braid(&["run", "tests/run/token.toml"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    insta::assert_snapshot!(run.stdout);
+    let table = run.stdout;
+    insta::assert_snapshot!(table);
 }
 
 #[test]
@@ -199,7 +202,8 @@ txs = [
     let run = braid(&["run", &path, "--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "");
-    insta::assert_snapshot!(run.stdout);
+    let json = run.stdout;
+    insta::assert_snapshot!(json);
 }
 
 #[test]
