@@ -348,6 +348,23 @@ return = "250"
         assert_eq!(e.line, Some(1), "{e}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Random text made of scenario fragments parses or gives an error with a place.
+        #[test]
+        fn parsing_never_panics(parts in proptest::collection::vec(proptest::sample::select(vec![
+            "contracts = [\"a.braid\"]\n", "[[deploy]]\n", "[[block]]\n", "[[block.txs]]\n",
+            "[[block.check]]\n", "name = \"x\"\n", "args = [\"1\", [true]]\n", "txs = [{ sender = \"a\" }]\n",
+            "number = 3\n", "timestamp = -1\n", "expect = { return = 1 }\n", "\u{e9}", "[", "=", "\"", "\n",
+        ]), 0..12)) {
+            let text: String = parts.concat();
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(e.line.is_none_or(|l| l >= 1 && l <= text.lines().count() + 1), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn nesting_does_not_overflow() {
         let deep = format!("x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));

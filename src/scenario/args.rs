@@ -283,6 +283,7 @@ fn describe(ty: &ValueType) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn words(value: toml::Value, ty: &ValueType) -> Result<Vec<U256>, String> {
         let mut names = Names::default();
@@ -406,6 +407,69 @@ mod tests {
             "{err}"
         );
         assert!(names.sender("@carol").is_err());
+    }
+
+    fn arb_type() -> impl Strategy<Value = ValueType> {
+        let leaf = prop_oneof![
+            Just(ValueType::Bool),
+            Just(ValueType::U8),
+            Just(ValueType::U64),
+            Just(ValueType::U128),
+            Just(ValueType::U256),
+            Just(ValueType::Address),
+            Just(ValueType::Contract("Coin".into())),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(ValueType::Tuple),
+                proptest::collection::vec(inner, 1..3).prop_map(|ts| {
+                    let fields = ts
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, t)| (format!("f{i}"), t))
+                        .collect();
+                    ValueType::Struct("S".into(), fields)
+                }),
+            ]
+        })
+    }
+
+    fn arb_value() -> impl Strategy<Value = toml::Value> {
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(toml::Value::Boolean),
+            any::<i64>().prop_map(toml::Value::Integer),
+            any::<f64>().prop_map(toml::Value::Float),
+            "[0-9a-fxXe_@ -]{0,12}".prop_map(toml::Value::String),
+            prop_oneof![
+                Just("@usd"),
+                Just("@alice"),
+                Just("1e77"),
+                Just("1e78"),
+                Just("0x")
+            ]
+            .prop_map(|s| toml::Value::String(s.into())),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(toml::Value::Array),
+                proptest::collection::vec(("f[0-2]", inner), 0..3)
+                    .prop_map(|kv| toml::Value::Table(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any value against any type: words of exactly the type's width, or an error.
+        #[test]
+        fn parsing_never_panics(value in arb_value(), ty in arb_type()) {
+            if let Ok(w) = words(value.clone(), &ty) {
+                prop_assert_eq!(w.len(), ty.words());
+            }
+            let mut out = Vec::new();
+            let _ = parse_untyped(&value, &Names::default(), "args[0]", &mut out);
+        }
     }
 
     #[test]
