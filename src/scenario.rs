@@ -335,6 +335,20 @@ return = "250"
     }
 
     #[test]
+    fn transactions_as_tables_of_an_array() {
+        let s = parse(
+            "[[block]]\ntimestamp = 5\n\n[[block.txs]]\nsender = \"a\"\nto = \"t\"\nfn = \"f\"\n\n\
+             [[block.txs]]\nsender = \"b\"\nto = \"t\"\nfn = \"g\"\nexpect = { status = \"revert\" }\n",
+        )
+        .expect("valid scenario");
+        let block = s.file.block[0].get_ref();
+        assert_eq!(block.txs.len(), 2);
+        assert_eq!(block.txs[1].get_ref().function, "g");
+        assert_eq!(line_of(&s.text, block.txs[0].span().start), 4);
+        assert_eq!(line_of(&s.text, block.txs[1].span().start), 9);
+    }
+
+    #[test]
     fn unknown_fields_and_syntax_errors_have_lines() {
         let e = parse("[[deploy]]\nname = \"a\"\ncontract = \"A\"\nsender = \"x\"\nsalt = 1\n")
             .expect_err("unknown field");
