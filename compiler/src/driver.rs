@@ -16,6 +16,8 @@ use crate::resolve::{ModuleLoader, ModuleText};
 use crate::source::SourceMap;
 use crate::span::Span;
 use crate::typeck;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// How far to compile.
@@ -86,10 +88,31 @@ impl Compilation {
 
 /// Finds file modules on disk: next to the importing file, in each include directory,
 /// then in the contracts directory.
+///
+/// Diagnostics name a module by a short path: relative to the root file's name when it
+/// sits next to the root (or next to a module found that way), else relative to the
+/// working directory when under it, else as found. Snapshots never see absolute paths.
 struct FsLoader<'a> {
     root_dir: Option<PathBuf>,
     root_key: Option<String>,
     opts: &'a CompileOptions,
+    /// For each directory a module was found in: how that directory is shown.
+    shown_dirs: RefCell<BTreeMap<PathBuf, PathBuf>>,
+    /// The working directory, to shorten paths under it.
+    cwd: Option<PathBuf>,
+}
+
+impl FsLoader<'_> {
+    /// How to show a module found at `found` in directory `dir`.
+    fn shown(&self, dir: &Path, found: &Path, rel: &Path) -> PathBuf {
+        if let Some(shown_dir) = self.shown_dirs.borrow().get(dir) {
+            return shown_dir.join(rel);
+        }
+        match &self.cwd {
+            Some(cwd) => found.strip_prefix(cwd).unwrap_or(found).to_path_buf(),
+            None => found.to_path_buf(),
+        }
+    }
 }
 
 fn key_of(path: &Path) -> String {
@@ -123,10 +146,18 @@ impl ModuleLoader for FsLoader<'_> {
             let Ok(bytes) = std::fs::read(&candidate) else {
                 continue;
             };
+            let shown = self.shown(dir, &candidate, &rel);
+            let real_dir = candidate.parent().map(Path::to_path_buf);
+            if let (Some(real), Some(shown_dir)) = (&real_dir, shown.parent()) {
+                self.shown_dirs
+                    .borrow_mut()
+                    .entry(real.clone())
+                    .or_insert_with(|| shown_dir.to_path_buf());
+            }
             return Some(ModuleText {
                 key: key_of(&candidate),
-                name: candidate.display().to_string(),
-                dir: candidate.parent().map(Path::to_path_buf),
+                name: shown.display().to_string(),
+                dir: real_dir,
                 bytes,
             });
         }
@@ -166,10 +197,17 @@ pub fn compile_source(
     let root_key = base_dir
         .zip(Path::new(name).file_name())
         .map(|(d, f)| key_of(&d.join(f)));
+    let mut shown_dirs = BTreeMap::new();
+    if let Some(dir) = base_dir {
+        let shown = Path::new(name).parent().unwrap_or(Path::new(""));
+        shown_dirs.insert(dir.to_path_buf(), shown.to_path_buf());
+    }
     let loader = FsLoader {
         root_dir: base_dir.map(Path::to_path_buf),
         root_key,
         opts,
+        shown_dirs: RefCell::new(shown_dirs),
+        cwd: std::env::current_dir().ok(),
     };
     compile_with_loader(name, src, &loader, until)
 }
@@ -376,6 +414,34 @@ mod tests {
     }
 
     #[test]
+    fn imported_files_are_named_by_short_paths() {
+        let dir = temp_project(
+            "names",
+            &[
+                ("pass/user.braid", USER),
+                (
+                    "pass/token.braid",
+                    "use lib::util::X; contract Token { fn transfer() {} }",
+                ),
+                ("pass/lib/util.braid", "const X: u8 = 300;"),
+            ],
+        );
+        let text = std::fs::read(dir.join("pass/user.braid")).expect("read");
+        let c = compile_source(
+            "pass/user.braid",
+            &text,
+            Some(&dir.join("pass")),
+            &CompileOptions::default(),
+            Stage::Hir,
+        );
+        let out = c.render_diagnostics(false);
+        assert!(out.contains("┌─ pass/lib/util.braid:1:"), "{out}");
+        assert!(out.contains("pass/token.braid:1:"), "{out}");
+        assert!(!out.contains(&dir.display().to_string()), "{out}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn importing_the_root_file_is_a_cycle() {
         let dir = temp_project(
             "cycle",
@@ -388,6 +454,25 @@ mod tests {
             .expect("readable");
         let out = c.render_diagnostics(false);
         assert!(out.contains("[E0310]"), "{out}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_non_utf8_module_is_e0106_at_the_use() {
+        let dir = temp_project("badutf8", &[("root.braid", "use lib::sub::X;")]);
+        std::fs::create_dir_all(dir.join("lib")).expect("mkdir");
+        std::fs::write(dir.join("lib/sub.braid"), b"const X: u8 = 1; \xff").expect("write");
+        let c = compile_file(
+            &dir.join("root.braid"),
+            &CompileOptions::default(),
+            Stage::Hir,
+        )
+        .expect("readable");
+        let out = c.render_diagnostics(false);
+        assert!(
+            out.contains("[E0106]") && out.contains("module `lib::sub`"),
+            "{out}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -74,7 +74,7 @@ impl ModuleLoader for MemoryLoader {
         None
     }
     fn root_key(&self) -> Option<String> {
-        Some("<root>".to_owned())
+        None
     }
     fn load(&self, _importer_dir: Option<&Path>, path: &[String]) -> Option<ModuleText> {
         let key = path.join("::");

@@ -5,7 +5,8 @@
 //! in any order: structs' field types (recursive structs are E0419), contracts'
 //! storage and events, function signatures, constants (folded at compile time with
 //! exact checked arithmetic, [`crate::consteval`]), then every function's access
-//! annotations ([`annotations`]) and body ([`expr`], [`stmt`], [`call`]).
+//! annotations ([`annotations`]) and body ([`expr`], [`ops`], [`call`], [`stmt`],
+//! [`place`]), in rounds while `let x = 0;` locals learn their type ([`infer`]).
 //!
 //! Every error is reported and checking goes on: an expression with an error has type
 //! [`Ty::Error`], which every check accepts, so one mistake gives one diagnostic.
@@ -18,7 +19,16 @@
 //! - `<`/`<=`/`>`/`>=` compare integers and addresses;
 //! - the right operand of `<<`/`>>` and the exponent of `**` may be any integer type;
 //! - an operation whose operands are both literals is folded, so `255u8 + 1` is a
-//!   compile-time error (E0409) rather than a run-time panic.
+//!   compile-time error (E0409) rather than a run-time panic;
+//! - `&`, `|`, `^` also work on bools (no short circuit); `!` is logical on bools and
+//!   bitwise on integers;
+//! - map keys and sub-account keys are integers, addresses, contract values, or
+//!   tuples of those;
+//! - internal calls may name any function of the contract, `pub` ones included;
+//!   external calls only `pub` ones (never `init`);
+//! - a `let` cannot bind `()`; `let _ = e;` evaluates and drops;
+//! - a function whose parameters and locals flatten to more than
+//!   [`MAX_LOCAL_WORDS`] words is E0601.
 
 pub mod annotations;
 pub mod call;

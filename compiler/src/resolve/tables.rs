@@ -1,7 +1,7 @@
 //! Name resolution, part two: the name tables.
 //!
 //! Every declaration of every loaded module gets its id ([`ContractId`], [`StructId`],
-//! [`FnId`], [`ConstId`]) in module order, then each module's scope receives the names
+//! [`FnId`], `ConstId`) in module order, then each module's scope receives the names
 //! it imports with `use`. Namespaces are separate (spec §4): in a module, types
 //! (contracts and structs), constants and functions; in a contract, storage fields,
 //! functions, events, structs and constants. A name declared twice in one namespace is

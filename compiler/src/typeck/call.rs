@@ -298,7 +298,12 @@ impl Checker<'_> {
                     format!("cannot call `{}` on a value of type `{name}`", method.name),
                 )
                 .with_label("not a contract");
-                if matches!(other, Ty::Address) {
+                if matches!(target.kind, ast::ExprKind::SelfAddr) {
+                    d = d.with_help(format!(
+                        "call this contract's own functions directly: `{}(…)`",
+                        method.name
+                    ));
+                } else if matches!(other, Ty::Address) {
                     d = d.with_help("give it a contract type first: `(x as Token).f(…)`, or declare the parameter as `x: Token`");
                 }
                 self.err(d);

@@ -117,10 +117,12 @@ impl Checker<'_> {
             (None, None | Some(Ty::Error)) => IntTy::U128,
             (None, Some(other)) => {
                 let name = self.ty_name(other);
-                self.err(
-                    Diagnostic::new(Code::TypeMismatch, span, "mismatched types")
-                        .with_label(format!("expected `{name}`, found an integer")),
-                );
+                let mut d = Diagnostic::new(Code::TypeMismatch, span, "mismatched types")
+                    .with_label(format!("expected `{name}`, found an integer"));
+                if matches!(other, Ty::Address | Ty::Contract(_)) {
+                    d = d.with_help("an address literal is `0x` followed by exactly 40 hex digits");
+                }
+                self.err(d);
                 return error_expr(span);
             }
         };
@@ -183,6 +185,8 @@ impl Checker<'_> {
                 "`{0}` is a function: call it with `{0}(…)`",
                 id.name
             ));
+        } else if let Some(help) = familiar_name_help(&id.name) {
+            d = d.with_help(help);
         }
         self.err(d);
         error_expr(id.span)
@@ -253,6 +257,27 @@ impl Checker<'_> {
     }
 
     fn field(&mut self, cx: &mut FnCx, x: &ast::Expr, name: &ast::Ident, span: Span) -> hir::Expr {
+        if matches!(x.kind, ast::ExprKind::SelfAddr) {
+            let storage = cx.scope.contract.is_some_and(|c| {
+                self.t.contracts[c.0 as usize]
+                    .storage_names
+                    .contains_key(&name.name)
+            });
+            let mut d = Diagnostic::new(
+                Code::UnknownField,
+                name.span,
+                format!("`self` has no field `{}`", name.name),
+            )
+            .with_label("`self` is this contract's address");
+            if storage {
+                d = d.with_help(format!(
+                    "storage fields are used by name, without `self.`: `{}`",
+                    name.name
+                ));
+            }
+            self.err(d);
+            return error_expr(span);
+        }
         let x = self.expr(cx, x, None);
         match self.struct_field(&x.ty, name) {
             Some((pos, ty)) => mk(hir::ExprKind::Field(Box::new(x), pos), ty, span),
@@ -500,4 +525,15 @@ impl Checker<'_> {
             None => Ty::Unit,
         }
     }
+}
+
+/// Help for a name a Solidity or Rust author might reach for.
+fn familiar_name_help(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "msg" | "sender" | "tx" | "origin" => "the immediate caller is `caller`",
+        "this" | "address_this" => "`self` is this contract's address",
+        "now" | "timestamp" => "the block's time is `block.timestamp`",
+        "number" => "the block's number is `block.number`",
+        _ => return None,
+    })
 }

@@ -91,9 +91,39 @@ impl Checker<'_> {
     /// Reports E0401 unless `e` has type `want` (a concrete, declared type), learning
     /// the type of a pending local from it first.
     pub(crate) fn expect_expr(&mut self, cx: &mut FnCx, e: &hir::Expr, want: &Ty) -> bool {
-        if let Some(id) = pending_root(cx, e) {
-            cx.learn(id, want);
-        }
+        cx.learn_from(e, want);
         self.expect_ty(&e.ty, want, e.span)
+    }
+}
+
+impl FnCx {
+    /// Learns pending locals' types from `e` expected to have type `want`, through
+    /// tuples, `if` branches and block tails: `(total, odd)` returned as `(u64, u64)`.
+    pub(crate) fn learn_from(&mut self, e: &hir::Expr, want: &Ty) {
+        if let Some(id) = pending_root(self, e) {
+            self.learn(id, want);
+            return;
+        }
+        match (&e.kind, want) {
+            (hir::ExprKind::Tuple(es), Ty::Tuple(ws)) if es.len() == ws.len() => {
+                for (x, w) in es.iter().zip(ws) {
+                    self.learn_from(x, w);
+                }
+            }
+            (hir::ExprKind::If(_, then, els), _) => {
+                if let Some(t) = &then.tail {
+                    self.learn_from(t, want);
+                }
+                if let Some(x) = els {
+                    self.learn_from(x, want);
+                }
+            }
+            (hir::ExprKind::Block(b), _) => {
+                if let Some(t) = &b.tail {
+                    self.learn_from(t, want);
+                }
+            }
+            _ => {}
+        }
     }
 }

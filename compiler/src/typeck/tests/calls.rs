@@ -326,9 +326,6 @@ fn import_cycles_are_e0310() {
         out.contains("[E0310]") && out.contains("import cycle"),
         "{out}"
     );
-    // Importing the root file from a module is a cycle too.
-    let out = compile_with(&[("<root>", "")], "use b::B;").render_diagnostics(false);
-    assert!(out.contains("[E0303]"), "{out}");
     // A diamond is not a cycle.
     let c = compile_with(
         &[

@@ -290,6 +290,11 @@ fn let_literals_learn_their_type_from_use() {
     );
     let tys: Vec<Ty> = p.functions[0].locals.iter().map(|l| l.ty.clone()).collect();
     assert_eq!(tys, vec![Ty::Int(U64); 3]);
+    // Through tuples and `if` branches.
+    let p = hir_of(
+        "fn f(n: u64, b: bool) -> (u64, u8) { let mut t = 0; let mut o = 0; t += n; if b { (t, o) } else { (1, o) } }",
+    );
+    assert_eq!(p.functions[0].locals[3].ty, Ty::Int(U8));
     // A local never constrained stays u128; a later conflicting use is an error.
     assert_eq!(
         hir_of("fn f() { let x = 1; }").functions[0].locals[0].ty,
@@ -534,4 +539,29 @@ fn too_many_local_words_is_e0601() {
     let out = check(src);
     assert_eq!(out.matches("[E0601]").count(), 1, "{out}");
     assert!(out.contains("`f` needs 65536 words"), "{out}");
+}
+
+#[test]
+fn familiar_mistakes_get_a_hint() {
+    assert_err(
+        "fn f() -> address { msg.sender }",
+        "E0301",
+        &["the immediate caller is `caller`"],
+    );
+    assert_err("fn f() -> u64 { now }", "E0301", &["`block.timestamp`"]);
+    assert_err(
+        &in_contract("fn f() -> u64 reads a { self.a }"),
+        "E0305",
+        &["`self` has no field `a`", "without `self.`: `a`"],
+    );
+    assert_err(
+        &in_contract("fn g() {} fn f() { self.g(); }"),
+        "E0413",
+        &["directly: `g(…)`"],
+    );
+    assert_err(
+        "fn f() -> address { 0x1234 }",
+        "E0401",
+        &["exactly 40 hex digits"],
+    );
 }
