@@ -81,6 +81,7 @@ codes! {
     WholeMapValue = "E0416", Error, "a whole map used as a value";
     NotPublic = "E0417", Error, "an external call to a function that is not `pub`";
     StructInHead = "E0418", Error, "a struct literal directly in an `if`, `while` or `for` head";
+    RecursiveStruct = "E0419", Error, "a struct that contains itself";
     // Access annotations.
     AccessNotCovered = "E0501", Error, "a storage access not covered by the function's annotations";
     ViewWrites = "E0502", Error, "a `view fn` that writes storage";

@@ -6,8 +6,15 @@
 
 pub mod access;
 pub mod ast;
+pub mod consteval;
 pub mod diagnostics;
+pub mod driver;
+pub mod emit;
 pub mod hir;
+pub mod lexer;
 pub mod lower;
+pub mod parser;
+pub mod resolve;
 pub mod source;
 pub mod span;
+pub mod typeck;
