@@ -20,6 +20,7 @@ impl FnLowering<'_, '_> {
                 whole.sub(offset, n)
             }
             ExprKind::Cast(inner) if cast_is_free(&inner.ty, &e.ty) => self.eval(inner),
+            ExprKind::Tuple(es) if let Some(w) = self.contiguous_locals(es) => w,
             ExprKind::Block(b) if b.stmts.is_empty() => match &b.tail {
                 Some(tail) => self.eval(tail),
                 None => Words::EMPTY,
@@ -30,6 +31,41 @@ impl FnLowering<'_, '_> {
                 dst
             }
         }
+    }
+
+    /// The registers of a local, projected through fields, without emitting code.
+    fn local_path(&self, e: &hir::Expr) -> Option<Words> {
+        match &e.kind {
+            ExprKind::Local(id) => Some(self.local(*id)),
+            ExprKind::Field(inner, idx) => {
+                let whole = self.local_path(inner)?;
+                let (offset, n) = projection(self.program, &inner.ty, &[*idx]);
+                Some(whole.sub(offset, n))
+            }
+            _ => None,
+        }
+    }
+
+    /// When every element of a tuple is (part of) a local and together they sit in
+    /// consecutive registers in order (`(from, to)` of two adjacent parameters), the
+    /// tuple's value is those registers: no copy.
+    fn contiguous_locals(&self, es: &[hir::Expr]) -> Option<Words> {
+        let mut run: Option<Words> = None;
+        for e in es {
+            let w = self.local_path(e)?;
+            if w.n == 0 {
+                continue;
+            }
+            run = Some(match run {
+                None => w,
+                Some(r) if r.start.checked_add(r.n) == Some(w.start) => Words {
+                    start: r.start,
+                    n: r.n + w.n,
+                },
+                Some(_) => return None,
+            });
+        }
+        run
     }
 
     /// [`FnLowering::eval`], copied into temporaries when `pin` and the value is a

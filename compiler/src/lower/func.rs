@@ -370,6 +370,23 @@ impl<'m, 'p> FnLowering<'m, 'p> {
             }
             return;
         }
+        if let hir::ExprKind::Tuple(es) = &init.kind
+            && es.len() == locals.len()
+        {
+            // `let (a, b) = (x, y);`: each element straight into its local.
+            for (e, l) in es.iter().zip(locals) {
+                match l {
+                    Some(l) => {
+                        let dst = self.local(*l);
+                        self.eval_into(e, dst);
+                    }
+                    None => {
+                        self.eval(e);
+                    }
+                }
+            }
+            return;
+        }
         let value = self.eval(init);
         let elems = super::elements(self.program, &init.ty);
         let mut offset = 0u32;

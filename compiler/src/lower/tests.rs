@@ -3,6 +3,7 @@
 
 mod cases_control;
 mod cases_data;
+mod e2e;
 mod interp;
 
 use super::lower_contract;
