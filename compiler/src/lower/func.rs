@@ -413,7 +413,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
                 let (offset, n) = projection(self.program, &ty, &place.path);
                 let target = base.sub(offset, n);
                 match op {
-                    None if !super::expr::mentions_local(value, *id) => {
+                    None if !super::walk::mentions_local(value, *id) => {
                         self.eval_into(value, target);
                     }
                     None => {
@@ -436,7 +436,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
                     return;
                 };
                 let field_idx = u16::try_from(field.0).unwrap_or(u16::MAX);
-                let pin = super::expr::may_assign_locals(value);
+                let pin = super::walk::may_assign_locals(value);
                 let k = match key {
                     Some(k) => self.eval_pinned(k, pin),
                     None => Words::EMPTY,

@@ -3,6 +3,7 @@
 
 mod cases_control;
 mod cases_data;
+mod cases_storage;
 mod e2e;
 mod interp;
 
