@@ -354,3 +354,20 @@ contract Vault {
     );
     assert!(text.contains("as self[r1]"), "{text}");
 }
+
+#[test]
+fn an_empty_infinite_loop_runs_out_of_gas() {
+    let m = one(
+        r#"
+contract Spin {
+    pub fn spin() { while true {} }
+    pub fn spin2(x: u64) -> u64 { let mut y = x; while y > 0 { } y }
+}
+"#,
+    );
+    let mut vm = Machine::new(1);
+    assert_eq!(vm.call(&m, "spin", &[]), Err("out_of_gas".into()));
+    vm.gas_left = 1000;
+    assert_eq!(vm.call(&m, "spin2", &[w(0)]), Ok(vec![w(0)]));
+    assert_eq!(vm.call(&m, "spin2", &[w(1)]), Err("out_of_gas".into()));
+}
