@@ -357,14 +357,12 @@ contract Vault {
 
 #[test]
 fn an_empty_infinite_loop_runs_out_of_gas() {
-    let m = one(
-        r#"
+    let m = one(r#"
 contract Spin {
     pub fn spin() { while true {} }
     pub fn spin2(x: u64) -> u64 { let mut y = x; while y > 0 { } y }
 }
-"#,
-    );
+"#);
     let mut vm = Machine::new(1);
     assert_eq!(vm.call(&m, "spin", &[]), Err("out_of_gas".into()));
     vm.gas_left = 1000;
