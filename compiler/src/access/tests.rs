@@ -2,5 +2,6 @@
 //! end) and on Braid source through the driver.
 
 mod builder;
+mod fuzz;
 mod hir_cases;
 mod source_cases;

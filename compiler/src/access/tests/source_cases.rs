@@ -499,3 +499,16 @@ contract R {
         "{rendered}"
     );
 }
+
+#[test]
+fn nesting_at_the_parsers_limit_is_checked_without_overflowing_the_stack() {
+    // Blocks and sub-accounts nested as deep as the parser allows, around a key.
+    let depth = 120;
+    let key = format!("{}who{}", "self[".repeat(depth), "]".repeat(depth));
+    let body = format!("{}m[{key}] = 1;{}", "{ ".repeat(depth), " }".repeat(depth));
+    let src = format!(
+        "contract N {{\n    storage {{ m: map<address, u128> }}\n    pub fn f(who: address) writes m[*] {{ {body} }}\n}}\n"
+    );
+    let (c, rendered) = codes(&src);
+    assert!(c.is_empty(), "{rendered}");
+}
