@@ -1,2 +1,42 @@
-//! The `braid` command.
-fn main() {}
+//! The `braid` command: compile Braid contracts and run scenarios of transactions.
+//!
+//! Only this binary does terminal and file I/O; the compiler and the VM are pure
+//! libraries. Exit codes (the `cli.md` spec): 0 success, 1 the input is wrong,
+//! 2 a usage or I/O error. Nothing exits 101: every command runs on a worker thread
+//! with a large stack, and a panic (a bug) is reported as an internal error, exit 1.
+
+mod cli;
+mod compile_cmd;
+mod project;
+mod receipt_json;
+mod run_cmd;
+mod scenario;
+
+use std::process::ExitCode;
+
+/// Stack for the worker thread: deep (but bounded) nesting in sources and scenarios
+/// must never overflow the stack.
+const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    let worker = std::thread::Builder::new()
+        .name("braid".into())
+        .stack_size(WORKER_STACK_BYTES)
+        .spawn(cli::main);
+    match worker {
+        Ok(handle) => match handle.join() {
+            Ok(code) => code,
+            Err(_) => {
+                // The panic hook has already printed the panic message.
+                eprintln!(
+                    "error: internal error in braid (a bug); please report it with the input that caused it"
+                );
+                ExitCode::from(cli::EXIT_INPUT)
+            }
+        },
+        Err(e) => {
+            eprintln!("error: cannot start the worker thread: {e}");
+            ExitCode::from(cli::EXIT_USAGE)
+        }
+    }
+}

@@ -49,6 +49,7 @@ mod func;
 mod pools;
 #[cfg(test)]
 mod tests;
+mod walk;
 
 use crate::access::Summaries;
 use crate::ast::{FnKind, IntTy};

@@ -1,9 +1,10 @@
 //! Lowering expressions: values into registers, conditions into branches.
 
 use super::func::{FnLowering, Words};
+use super::walk::may_assign_locals;
 use super::{int_width, projection, scalar_bits};
 use crate::ast::BinOp;
-use crate::hir::{self, ExprKind, Intrinsic, LocalId, PlaceBase, StmtKind, Ty};
+use crate::hir::{self, ExprKind, Intrinsic, Ty};
 use braid_bytecode::{ArithOp, CmpOp, Instr, Width};
 use ruint::aliases::U256;
 
@@ -20,6 +21,7 @@ impl FnLowering<'_, '_> {
                 whole.sub(offset, n)
             }
             ExprKind::Cast(inner) if cast_is_free(&inner.ty, &e.ty) => self.eval(inner),
+            ExprKind::Tuple(es) if let Some(w) = self.contiguous_locals(es) => w,
             ExprKind::Block(b) if b.stmts.is_empty() => match &b.tail {
                 Some(tail) => self.eval(tail),
                 None => Words::EMPTY,
@@ -30,6 +32,41 @@ impl FnLowering<'_, '_> {
                 dst
             }
         }
+    }
+
+    /// The registers of a local, projected through fields, without emitting code.
+    fn local_path(&self, e: &hir::Expr) -> Option<Words> {
+        match &e.kind {
+            ExprKind::Local(id) => Some(self.local(*id)),
+            ExprKind::Field(inner, idx) => {
+                let whole = self.local_path(inner)?;
+                let (offset, n) = projection(self.program, &inner.ty, &[*idx]);
+                Some(whole.sub(offset, n))
+            }
+            _ => None,
+        }
+    }
+
+    /// When every element of a tuple is (part of) a local and together they sit in
+    /// consecutive registers in order (`(from, to)` of two adjacent parameters), the
+    /// tuple's value is those registers: no copy.
+    fn contiguous_locals(&self, es: &[hir::Expr]) -> Option<Words> {
+        let mut run: Option<Words> = None;
+        for e in es {
+            let w = self.local_path(e)?;
+            if w.n == 0 {
+                continue;
+            }
+            run = Some(match run {
+                None => w,
+                Some(r) if r.start.checked_add(r.n) == Some(w.start) => Words {
+                    start: r.start,
+                    n: r.n + w.n,
+                },
+                Some(_) => return None,
+            });
+        }
+        run
     }
 
     /// [`FnLowering::eval`], copied into temporaries when `pin` and the value is a
@@ -476,111 +513,5 @@ fn cast_is_free(from: &Ty, to: &Ty) -> bool {
     match (scalar_bits(from), scalar_bits(to)) {
         (Some(f), Some(t)) => f <= t,
         _ => from == to,
-    }
-}
-
-/// Whether evaluating `e` may assign a local (a block in it assigns one). Operands
-/// evaluated before such an expression are copied out of their locals first.
-pub(super) fn may_assign_locals(e: &hir::Expr) -> bool {
-    expr_any(e, &|_| false, &|s| {
-        matches!(
-            &s.kind,
-            StmtKind::Assign {
-                place: hir::Place {
-                    base: PlaceBase::Local(_),
-                    ..
-                },
-                ..
-            }
-        )
-    })
-}
-
-/// Whether `e` reads, binds or assigns the local `id` anywhere.
-pub(super) fn mentions_local(e: &hir::Expr, id: LocalId) -> bool {
-    expr_any(
-        e,
-        &|x| matches!(x.kind, ExprKind::Local(l) if l == id),
-        &|s| match &s.kind {
-            StmtKind::Assign { place, .. } => {
-                matches!(place.base, PlaceBase::Local(l) if l == id)
-            }
-            StmtKind::Let { locals, .. } => locals.contains(&Some(id)),
-            StmtKind::For { var, .. } => *var == id,
-            _ => false,
-        },
-    )
-}
-
-type ExprPred<'a> = &'a dyn Fn(&hir::Expr) -> bool;
-type StmtPred<'a> = &'a dyn Fn(&hir::Stmt) -> bool;
-
-/// Whether any sub-expression satisfies `pe` or any nested statement `ps`.
-fn expr_any(e: &hir::Expr, pe: ExprPred<'_>, ps: StmtPred<'_>) -> bool {
-    if pe(e) {
-        return true;
-    }
-    let any = |es: &[hir::Expr]| es.iter().any(|x| expr_any(x, pe, ps));
-    match &e.kind {
-        ExprKind::Lit(_)
-        | ExprKind::Local(_)
-        | ExprKind::Caller
-        | ExprKind::SelfAddr
-        | ExprKind::BlockNumber
-        | ExprKind::BlockTimestamp => false,
-        ExprKind::SubAccount(x) | ExprKind::Not(x) | ExprKind::Cast(x) | ExprKind::Field(x, _) => {
-            expr_any(x, pe, ps)
-        }
-        ExprKind::Storage { key, .. } => key.as_deref().is_some_and(|k| expr_any(k, pe, ps)),
-        ExprKind::Binary(_, l, r) => expr_any(l, pe, ps) || expr_any(r, pe, ps),
-        ExprKind::Tuple(es) | ExprKind::Call(_, es) | ExprKind::Intrinsic(_, es) => any(es),
-        ExprKind::Struct(_, fs) => fs.iter().any(|(_, x)| expr_any(x, pe, ps)),
-        ExprKind::If(c, t, els) => {
-            expr_any(c, pe, ps)
-                || block_any(t, pe, ps)
-                || els.as_deref().is_some_and(|x| expr_any(x, pe, ps))
-        }
-        ExprKind::Block(b) => block_any(b, pe, ps),
-        ExprKind::ExtCall {
-            target,
-            args,
-            as_sub,
-            ..
-        } => {
-            expr_any(target, pe, ps)
-                || any(args)
-                || as_sub.as_deref().is_some_and(|k| expr_any(k, pe, ps))
-        }
-    }
-}
-
-fn block_any(b: &hir::Block, pe: ExprPred<'_>, ps: StmtPred<'_>) -> bool {
-    b.stmts.iter().any(|s| stmt_any(s, pe, ps))
-        || b.tail.as_deref().is_some_and(|t| expr_any(t, pe, ps))
-}
-
-fn stmt_any(s: &hir::Stmt, pe: ExprPred<'_>, ps: StmtPred<'_>) -> bool {
-    if ps(s) {
-        return true;
-    }
-    let ex = |x: &hir::Expr| expr_any(x, pe, ps);
-    match &s.kind {
-        StmtKind::Let { init, .. } => ex(init),
-        StmtKind::Assign { place, value, .. } => {
-            let key = match &place.base {
-                PlaceBase::Storage { key, .. } => key.as_deref().is_some_and(ex),
-                PlaceBase::Local(_) => false,
-            };
-            key || ex(value)
-        }
-        StmtKind::While { cond, body } => ex(cond) || block_any(body, pe, ps),
-        StmtKind::For {
-            start, end, body, ..
-        } => ex(start) || ex(end) || block_any(body, pe, ps),
-        StmtKind::Return(Some(x)) | StmtKind::Require { cond: x, .. } | StmtKind::Expr(x) => ex(x),
-        StmtKind::Emit { args, .. } => args.iter().any(ex),
-        StmtKind::Break | StmtKind::Continue | StmtKind::Return(None) | StmtKind::Revert(_) => {
-            false
-        }
     }
 }

@@ -370,6 +370,23 @@ impl<'m, 'p> FnLowering<'m, 'p> {
             }
             return;
         }
+        if let hir::ExprKind::Tuple(es) = &init.kind
+            && es.len() == locals.len()
+        {
+            // `let (a, b) = (x, y);`: each element straight into its local.
+            for (e, l) in es.iter().zip(locals) {
+                match l {
+                    Some(l) => {
+                        let dst = self.local(*l);
+                        self.eval_into(e, dst);
+                    }
+                    None => {
+                        self.eval(e);
+                    }
+                }
+            }
+            return;
+        }
         let value = self.eval(init);
         let elems = super::elements(self.program, &init.ty);
         let mut offset = 0u32;
@@ -396,7 +413,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
                 let (offset, n) = projection(self.program, &ty, &place.path);
                 let target = base.sub(offset, n);
                 match op {
-                    None if !super::expr::mentions_local(value, *id) => {
+                    None if !super::walk::mentions_local(value, *id) => {
                         self.eval_into(value, target);
                     }
                     None => {
@@ -419,7 +436,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
                     return;
                 };
                 let field_idx = u16::try_from(field.0).unwrap_or(u16::MAX);
-                let pin = super::expr::may_assign_locals(value);
+                let pin = super::walk::may_assign_locals(value);
                 let k = match key {
                     Some(k) => self.eval_pinned(k, pin),
                     None => Words::EMPTY,

@@ -3,6 +3,8 @@
 
 mod cases_control;
 mod cases_data;
+mod cases_storage;
+mod e2e;
 mod interp;
 
 use super::lower_contract;

@@ -1,0 +1,226 @@
+//! The command line: `clap` definitions, dispatch, and the mapping of outcomes to exit codes.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code when the input is wrong (diagnostics, a malformed scenario, a failed expectation).
+pub const EXIT_INPUT: u8 = 1;
+/// Exit code for a usage or I/O error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Braid: a contract language with explicit state-access annotations, its compiler and VM.
+#[derive(Debug, Parser)]
+#[command(name = "braid", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile a `.braid` file: check it, print a stage, or write bytecode.
+    Compile(CompileArgs),
+    /// Deploy contracts and run blocks of transactions from a scenario file.
+    Run(RunArgs),
+}
+
+/// `braid compile`.
+#[derive(Debug, Args)]
+#[command(after_long_help = COMPILE_AFTER_HELP)]
+pub struct CompileArgs {
+    /// The source file to compile.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Write the encoded bytecode module to OUT. With several contracts in FILE, OUT must be an
+    /// existing directory, which receives one `<Contract>.bbc` per contract (a directory works
+    /// for one contract too).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Print a stage of the compilation to stdout.
+    #[arg(long, value_enum, value_name = "STAGE")]
+    pub emit: Option<Emit>,
+    /// Another directory to search for `use name::Contract` imports (repeatable, searched in order).
+    #[arg(short = 'I', value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+}
+
+const COMPILE_AFTER_HELP: &str = "\
+Imports: `use std::…` names the embedded standard library; `use token::Token` looks for
+`token.braid` next to the importing file, then in each -I DIR in order, then in the
+project's `contracts/` directory: the `contracts/` directory of the nearest ancestor of
+FILE's directory (FILE's directory included) that has one.
+
+Diagnostics go to stderr, in colour only when stderr is a terminal.
+Exit status: 0 no error (warnings allowed), 1 errors in the source, 2 usage or I/O error.";
+
+/// A stage `--emit` can print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// The root file's tokens.
+    Tokens,
+    /// The root file's syntax tree.
+    Ast,
+    /// Each public function's access summary (callees expanded).
+    Access,
+    /// The disassembled bytecode of each contract.
+    Bytecode,
+    /// The JIT's Cranelift IR (needs the JIT engine).
+    Clif,
+}
+
+/// `braid run`.
+#[derive(Debug, Args)]
+#[command(after_long_help = RUN_AFTER_HELP)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    #[arg(value_name = "SCENARIO.toml")]
+    pub scenario: PathBuf,
+    /// Print one JSON object (receipts and digest) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Execute blocks with the parallel executor.
+    #[arg(long)]
+    pub parallel: bool,
+    /// Worker threads for the parallel executor.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+    /// The execution engine.
+    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    pub engine: Engine,
+}
+
+const RUN_AFTER_HELP: &str = "\
+The scenario lists `contracts` (source files, or precompiled `.bbc` modules, relative to the
+scenario), `[[deploy]]` tables (run in order as block 0 at `genesis_timestamp`, default 0)
+and `[[block]]` tables with `txs` and optional `[[block.check]]` read-only calls. Arguments
+and expected values: decimal, `0x` or `1e18` integers (strings or TOML integers), booleans,
+`@name` for a deployed instance or a named account, arrays for tuples and structs.
+The results do not depend on the engine or the thread count: sequential execution in block
+order defines them.
+
+Exit status: 0 every expectation met, 1 a malformed scenario, a contract that does not
+compile, a failed deployment or a failed expectation, 2 usage or I/O error.";
+
+/// An execution engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// The reference interpreter.
+    Interp,
+    /// The Cranelift JIT.
+    Jit,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The command line asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+    /// A file could not be read or written.
+    #[error("{0}")]
+    Io(String),
+    /// The input is wrong; the message says where and why.
+    #[error("{0}")]
+    Input(String),
+    /// The input is wrong and the details (diagnostics, failed expectations) were already printed.
+    #[error("")]
+    Reported,
+}
+
+impl CommandError {
+    /// The exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Usage(_) | CommandError::Io(_) => EXIT_USAGE,
+            CommandError::Input(_) | CommandError::Reported => EXIT_INPUT,
+        }
+    }
+}
+
+/// Parses the command line, runs the command, and returns the exit code.
+pub fn main() -> ExitCode {
+    // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let result = match cli.command {
+        Command::Compile(args) => crate::compile_cmd::compile(&args),
+        Command::Run(args) => crate::run_cmd::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let text = e.to_string();
+            if !text.is_empty() {
+                eprintln!("error: {text}");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn compile_arguments_parse() {
+        let cli = Cli::try_parse_from([
+            "braid", "compile", "a.braid", "-o", "out", "--emit", "access", "-I", "x", "-I", "y",
+        ])
+        .expect("valid command line");
+        let Command::Compile(args) = cli.command else {
+            panic!("expected compile")
+        };
+        assert_eq!(args.file, PathBuf::from("a.braid"));
+        assert_eq!(args.output, Some(PathBuf::from("out")));
+        assert_eq!(args.emit, Some(Emit::Access));
+        assert_eq!(args.include, vec![PathBuf::from("x"), PathBuf::from("y")]);
+    }
+
+    #[test]
+    fn run_arguments_parse() {
+        let cli = Cli::try_parse_from([
+            "braid",
+            "run",
+            "s.toml",
+            "--json",
+            "--threads",
+            "4",
+            "--engine",
+            "jit",
+        ])
+        .expect("valid command line");
+        let Command::Run(args) = cli.command else {
+            panic!("expected run")
+        };
+        assert!(args.json);
+        assert!(!args.parallel);
+        assert_eq!(args.threads.map(NonZeroUsize::get), Some(4));
+        assert_eq!(args.engine, Engine::Jit);
+    }
+
+    #[test]
+    fn usage_errors_exit_two() {
+        for argv in [
+            &["braid"][..],
+            &["braid", "compile"],
+            &["braid", "compile", "a.braid", "--emit", "nope"],
+            &["braid", "run", "s.toml", "--threads", "0"],
+        ] {
+            let err = Cli::try_parse_from(argv).expect_err("invalid command line");
+            assert_eq!(err.exit_code(), 2, "{argv:?}");
+        }
+    }
+}
