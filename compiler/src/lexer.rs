@@ -36,6 +36,9 @@ pub struct Token {
     pub kind: TokenKind,
     /// The bytes it covers.
     pub span: Span,
+    /// Whether it is the first token of its line: a line break (or the start of the
+    /// file) comes between it and the token before it.
+    pub starts_line: bool,
 }
 
 /// The value of an integer literal token.
@@ -438,6 +441,8 @@ pub fn lex(file: FileId, src: &str, diags: &mut Diagnostics) -> Vec<Token> {
     let mut tokens = Vec::new();
     // A run of adjacent bad characters is reported once.
     let mut bad_run: Option<std::ops::Range<usize>> = None;
+    // Where the previous token ended (`None` before the first).
+    let mut prev_end: Option<usize> = None;
     while let Some(result) = lexer.next() {
         let range = lexer.span();
         match result {
@@ -446,9 +451,15 @@ pub fn lex(file: FileId, src: &str, diags: &mut Diagnostics) -> Vec<Token> {
                 if let Some(bytes) = lexer.extras.address.take() {
                     kind = TokenKind::Address(bytes);
                 }
+                let starts_line = prev_end.is_none_or(|end| {
+                    src.get(end..range.start)
+                        .is_some_and(|gap| gap.contains('\n'))
+                });
+                prev_end = Some(range.end);
                 tokens.push(Token {
                     kind,
                     span: Span::new(file, range.start, range.end),
+                    starts_line,
                 });
             }
             Err(()) => match &mut bad_run {

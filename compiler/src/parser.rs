@@ -7,6 +7,7 @@
 //! than 256 levels of expressions and blocks, whatever the input.
 
 mod build;
+mod heads;
 
 #[cfg(test)]
 mod tests;
@@ -62,20 +63,28 @@ pub fn parse_bytes(file: FileId, bytes: &[u8], diags: &mut Diagnostics) -> ast::
 }
 
 /// Parses tokens made by [`lexer::lex`] from one file.
+///
+/// The lexical errors of this file already in `diags` (where [`lexer::lex`] put them)
+/// silence the syntax errors they cause: a token or the end of the file that the
+/// parser did not expect right after a bad character, an unterminated string or an
+/// unterminated comment is not reported again.
 pub fn parse_tokens(file: FileId, tokens: &[Token], diags: &mut Diagnostics) -> ast::SourceFile {
     let mut ctx = build::Ctx::new(file);
+    let damage = lexical_damage(file, diags);
+    let tokens = heads::wrap_struct_literals_in_heads(file, tokens, &mut ctx.diags);
+    let tokens = &tokens[..];
     let input = tokens
         .iter()
         .map(|t| Ok::<_, Infallible>((t.span.lo as usize, t.kind.clone(), t.span.hi as usize)));
     let result = grammar::FileParser::new().parse(&mut ctx, input);
     let mut syntax = Vec::new();
     for recovered in ctx.recovered.drain(..) {
-        syntax.push(syntax_error(file, tokens, recovered.error));
+        syntax.extend(syntax_error(file, tokens, &damage, recovered.error));
     }
     let tree = match result {
         Ok(tree) => tree,
         Err(err) => {
-            syntax.push(syntax_error(file, tokens, err));
+            syntax.extend(syntax_error(file, tokens, &damage, err));
             ast::SourceFile { items: Vec::new() }
         }
     };
@@ -86,13 +95,50 @@ pub fn parse_tokens(file: FileId, tokens: &[Token], diags: &mut Diagnostics) -> 
     tree
 }
 
-/// Turns a lalrpop error into a diagnostic: the one place this happens.
+/// Where the lexical errors of `file` end: a syntax error right after one of these
+/// points is their consequence. An unterminated comment runs to the end of the file.
+fn lexical_damage(file: FileId, diags: &Diagnostics) -> Vec<usize> {
+    diags
+        .iter()
+        .filter(|d| d.primary.span.file == file)
+        .filter_map(|d| match d.code {
+            Code::BadCharacter | Code::UnterminatedString => Some(d.primary.span.hi as usize),
+            Code::UnterminatedComment => Some(usize::MAX),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a lexical error ends between the token before `at` and `at` (a token's
+/// start, or `usize::MAX` for the end of the file): what the parser found there is
+/// what the lexer could not read, already reported.
+fn follows_damage(tokens: &[Token], damage: &[usize], at: usize) -> bool {
+    let before = tokens.partition_point(|t| (t.span.hi as usize) <= at);
+    let gap_lo = before
+        .checked_sub(1)
+        .and_then(|i| tokens.get(i))
+        .map_or(0, |t| t.span.hi as usize);
+    damage.iter().any(|&end| gap_lo <= end && end <= at)
+}
+
+/// Turns a lalrpop error into a diagnostic: the one place this happens. `None` for an
+/// error that a lexical error already explains.
 fn syntax_error(
     file: FileId,
     tokens: &[Token],
+    damage: &[usize],
     err: ParseError<usize, TokenKind, Infallible>,
-) -> Diagnostic {
-    match err {
+) -> Option<Diagnostic> {
+    let at = match &err {
+        ParseError::UnrecognizedToken { token, .. } | ParseError::ExtraToken { token } => token.0,
+        ParseError::UnrecognizedEof { .. } => usize::MAX,
+        ParseError::InvalidToken { location } => *location,
+        ParseError::User { error } => match *error {},
+    };
+    if follows_damage(tokens, damage, at) {
+        return None;
+    }
+    Some(match err {
         ParseError::UnrecognizedToken {
             token: (lo, token, hi),
             expected,
@@ -104,15 +150,17 @@ fn syntax_error(
                 format!("expected {}, found {token}", describe_expected(&expected)),
             )
             .with_label(format!("unexpected {token}"));
-            // A missing `;` belongs after the previous token, not before the next one.
-            if let [only] = expected.as_slice()
-                && only == "\";\""
+            // A missing `;` belongs after the previous token, not before the next one:
+            // said when `;` is all that may come, or may come and the line ended.
+            let before = tokens.partition_point(|t| (t.span.hi as usize) <= lo);
+            let starts_line = tokens.get(before).is_some_and(|t| t.starts_line);
+            let semi = expected.iter().any(|e| e == "\";\"");
+            if semi
+                && (expected.len() == 1 || starts_line)
+                && let Some(prev) = before.checked_sub(1).and_then(|i| tokens.get(i))
             {
-                let before = tokens.partition_point(|t| (t.span.hi as usize) <= lo);
-                if let Some(prev) = before.checked_sub(1).and_then(|i| tokens.get(i)) {
-                    let at = prev.span.hi as usize;
-                    d = d.with_secondary(Span::new(file, at, at), "add `;` here");
-                }
+                let at = prev.span.hi as usize;
+                d = d.with_secondary(Span::new(file, at, at), "add `;` here");
             }
             d
         }
@@ -141,7 +189,7 @@ fn syntax_error(
             "invalid token",
         ),
         ParseError::User { error } => match error {},
-    }
+    })
 }
 
 /// The terminals that can start an expression, as lalrpop names them.

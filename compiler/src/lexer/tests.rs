@@ -252,3 +252,13 @@ proptest! {
         let _ = lex(FileId(0), &src, &mut diags);
     }
 }
+
+#[test]
+fn tokens_know_whether_they_start_a_line() {
+    let mut diags = Diagnostics::default();
+    let starts: Vec<bool> = lex(FileId(0), "a b\n  c /* x\n */ d // e\nf", &mut diags)
+        .iter()
+        .map(|t| t.starts_line)
+        .collect();
+    assert_eq!(starts, [true, false, true, true, true]);
+}

@@ -78,6 +78,8 @@ pub(crate) fn collect_clauses(clauses: Vec<Clause>) -> AccessClauses {
 pub(crate) enum CastTarget {
     Type(Deep<TypeExpr>),
     SubAccount(Deep<Expr>, Span),
+    /// Something that is neither (`caller`, `x.owner`), an error either way.
+    Other(Span),
 }
 
 fn poisoned<T>(node: T) -> Deep<T> {
@@ -270,6 +272,28 @@ impl Ctx {
                 self.expr(e.depth.max(ty.depth), span, || {
                     ExprKind::Cast(Box::new(e.node), ty.node)
                 })
+            }
+            CastTarget::Other(target_span) => {
+                if let ExprKind::MethodCall { as_sub: None, .. } = e.node.kind {
+                    let d = self.error(
+                        Code::BadAsTarget,
+                        target_span,
+                        "`as` after an external call must name a sub-account `self[…]`",
+                    );
+                    d.primary.message = "expected `self[key]`".to_owned();
+                    d.help.push(
+                        "a contract can make calls only as its own sub-accounts, `self[key]`"
+                            .to_owned(),
+                    );
+                } else {
+                    let d = self.error(
+                        Code::UnexpectedToken,
+                        target_span,
+                        "expected a type after `as`",
+                    );
+                    d.primary.message = "not a type".to_owned();
+                }
+                e
             }
             CastTarget::SubAccount(key, key_span) => {
                 let mut e = e;

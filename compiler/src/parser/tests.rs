@@ -4,6 +4,8 @@ use crate::diagnostics::Diagnostics;
 use crate::emit;
 use crate::span::FileId;
 
+mod lexical_and_heads;
+
 /// The AST dump followed by `code message` for each diagnostic.
 fn check(src: &str) -> String {
     let mut diags = Diagnostics::default();
@@ -270,7 +272,10 @@ fn struct_literals_and_heads() {
     );
     assert_eq!(sexpr("P {}"), "(struct P)");
     // Not directly in a head, but fine inside parentheses.
-    assert!(errors("fn f() { if a == S { x: 1 } { } }").contains("E0201"));
+    assert_eq!(
+        errors("fn f() { if a == S { x: 1 } { } }"),
+        "E0418 @17..27: a struct literal cannot appear directly in an `if` head\n"
+    );
     assert_eq!(errors("fn f() { if a == (S { x: 1 }) { } }"), "");
     assert_eq!(
         errors("fn f() { while ok(S { x: 1 }) { } for i in 0..n { } }"),
