@@ -17,6 +17,11 @@
 //!    for recursive and mutually recursive calls). Summaries only grow, so this ends
 //!    unless a recursion builds ever-new keys (`f(self[k])` calling `f`): then E0506.
 //!
+//! 4. In a program with type errors ([`check_partial`]) the functions with errors are
+//!    skipped, and their callers neither need anything from them nor hear that a
+//!    pattern is unneeded. What a checked function's annotations miss is its error, and
+//!    its callers count it as needed without reporting it again ([`Expanded::missing`]).
+//!
 //! Keys are compared as words, so `balances[k]` after `let k = to;` is `balances[to]`.
 //! A key that is not a pure path needs `m[*]`; an external callee's key that depends on
 //! an impure argument is an error (another contract's map cannot be named whole from
@@ -35,7 +40,7 @@ use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::hir;
 use crate::span::Span;
 use braid_bytecode::{AccessPattern, WordExpr};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) use render::{Names, access as render_access, type_name};
 
@@ -62,6 +67,11 @@ pub(crate) struct Expanded {
     pub own: Vec<AccessPattern>,
     /// One per `calls` entry, in declaration order.
     pub calls: Vec<ExpandedCall>,
+    /// The own-contract accesses of the body (its callees' included) that its
+    /// annotations miss: each is an error reported in this function, and its callers
+    /// count them as needed (so that they are not told to remove a pattern the fix of
+    /// this function makes necessary), without reporting them again.
+    pub missing: Vec<coverage::Missing>,
 }
 
 /// The accesses reached through one `calls` entry.
@@ -99,31 +109,60 @@ impl Expanded {
 /// Checks every function of `program` against its annotations (diagnostics into
 /// `diags`) and returns the expanded summaries of every contract's entry functions.
 pub fn check(program: &hir::Program, diags: &mut Diagnostics) -> Summaries {
+    check_partial(program, &BTreeSet::new(), diags)
+}
+
+/// [`check`] for a program with type errors: the functions in `with_errors` are not
+/// checked, and nothing is concluded from them. Their callers need nothing from them
+/// (their annotations may be wrong or incomplete) and so get no "unneeded annotation"
+/// warning either; their summaries stay empty.
+pub fn check_partial(
+    program: &hir::Program,
+    with_errors: &BTreeSet<hir::FnId>,
+    diags: &mut Diagnostics,
+) -> Summaries {
     let bodies: Vec<walk::Body> = program
         .functions
         .iter()
-        .map(|f| walk::walk(program, f))
+        .enumerate()
+        .map(|(i, f)| {
+            if with_errors.contains(&hir::FnId(i as u32)) {
+                walk::Body::default()
+            } else {
+                walk::walk(program, f)
+            }
+        })
         .collect();
     let order = callees_first(program, &bodies);
     let mut expanded: Vec<Expanded> = vec![Expanded::default(); program.functions.len()];
     let mut found: Vec<Vec<Diagnostic>> = vec![Vec::new(); program.functions.len()];
+    // Whether a function's summary changed in the last pass (a recursion that keeps
+    // reaching new keys changes it forever), and whether anything did (the accesses
+    // its callees miss also travel to callers, but never make a summary diverge).
     let mut changed: Vec<bool> = vec![true; program.functions.len()];
+    let mut any_changed = true;
     for _ in 0..MAX_PASSES {
-        if !changed.iter().any(|c| *c) {
+        if !any_changed {
             break;
         }
+        any_changed = false;
         changed.iter_mut().for_each(|c| *c = false);
         for &id in &order {
+            if with_errors.contains(&id) {
+                continue;
+            }
             let ctx = function::Ctx {
                 program,
                 bodies: &bodies,
                 expanded: &expanded,
+                with_errors,
             };
             let (e, d) = function::analyze(&ctx, id);
             let i = id.0 as usize;
             if e != expanded[i] {
+                any_changed = true;
+                changed[i] = e.own != expanded[i].own || e.calls != expanded[i].calls;
                 expanded[i] = e;
-                changed[i] = true;
             }
             found[i] = d;
         }

@@ -1,9 +1,17 @@
 //! The driver: runs the passes in order up to a requested [`Stage`], for the CLI, the
 //! tests and the REPL.
 //!
-//! Non-UTF-8 text is E0106; syntax errors stop before type checking; type or access
-//! errors stop before lowering; a root file without a contract is E0309 only when
-//! bytecode is asked for (a file of `const`s and `fn`s is a valid library).
+//! Non-UTF-8 text is E0106; syntax errors stop before type checking; type errors do
+//! not stop the access check, which then checks only the functions that type checked
+//! without error (so every error of a file is reported, and none is a consequence of
+//! another); any error stops before lowering; a root file without a contract is E0309
+//! only when bytecode is asked for (a file of `const`s and `fn`s is a valid library).
+//!
+//! Why syntax errors stop: the parser recovers at item and statement level by dropping
+//! what it cannot parse, so type checking the recovered tree would report every use of
+//! a dropped `let`, function or field as unknown (E0301, E0306), a dropped tail as a
+//! missing return (E0410), and a dropped storage write as an unneeded annotation
+//! (W0501): errors and warnings that are only echoes of the syntax error.
 
 use crate::access;
 use crate::ast;
@@ -233,11 +241,18 @@ pub fn compile_with_loader(
         c.ast = Some(file);
         return c;
     }
-    let program = typeck::check(&mut c.sources, root, &file, loader, &mut c.diagnostics);
+    let checked = typeck::check(&mut c.sources, root, &file, loader, &mut c.diagnostics);
     c.ast = Some(file);
     if c.diagnostics.has_errors() {
+        if until >= Stage::Access {
+            // Report the access errors of the functions that type checked; the program
+            // itself is not kept (HIR with errors is never printed or lowered).
+            let _ =
+                access::check_partial(&checked.program, &checked.with_errors, &mut c.diagnostics);
+        }
         return c;
     }
+    let program = checked.program;
     if until == Stage::Hir {
         c.hir = Some(program);
         return c;
@@ -354,6 +369,34 @@ mod tests {
             Stage::Bytecode,
         );
         assert!(c.has_errors() && c.hir.is_none() && c.access.is_none());
+    }
+
+    #[test]
+    fn type_errors_do_not_hide_access_errors_of_other_functions() {
+        let src = b"contract C { storage { t: u64 } pub fn a() -> u64 { missing } pub fn d() { t = 5; } }";
+        let opts = CompileOptions::default();
+        let c = compile_source("t.braid", src, None, &opts, Stage::Bytecode);
+        let out = c.render_diagnostics(false);
+        assert!(out.contains("[E0301]") && out.contains("[E0501]"), "{out}");
+        assert!(c.hir.is_none() && c.access.is_none() && c.modules.is_empty());
+        // Stage::Hir stops before the access check.
+        let c = compile_source("t.braid", src, None, &opts, Stage::Hir);
+        let out = c.render_diagnostics(false);
+        assert!(out.contains("[E0301]") && !out.contains("[E0501]"), "{out}");
+    }
+
+    #[test]
+    fn syntax_errors_still_stop_before_type_checking() {
+        let src = b"contract C { pub fn a() -> u64 { let x = ; x } pub fn d() -> u64 { missing } }";
+        let c = compile_source(
+            "t.braid",
+            src,
+            None,
+            &CompileOptions::default(),
+            Stage::Bytecode,
+        );
+        let out = c.render_diagnostics(false);
+        assert!(out.contains("[E0201]") && !out.contains("[E0301]"), "{out}");
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub mod infer;
 pub mod ops;
 pub mod place;
 pub mod stmt;
+pub mod suggest;
 #[cfg(test)]
 mod tests;
 
@@ -51,18 +52,31 @@ use crate::span::{FileId, Span};
 use ruint::aliases::U256;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The typed program, and which of its functions cannot be trusted because of errors.
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    /// The typed program (complete enough to check and print even when there are errors).
+    pub program: hir::Program,
+    /// The functions with an error in their signature, annotations or body, or in their
+    /// contract's storage or events: later passes skip them (and do not judge other
+    /// functions by them) so that one mistake is not reported again as another.
+    pub with_errors: BTreeSet<FnId>,
+}
+
 /// Checks the program rooted at `root_ast` (file `root`), loading its imports through
 /// `loader` (new files are added to `sources`), and returns the typed program.
 ///
 /// Errors are pushed to `diags`; the program is complete enough to print even when
-/// there are errors, but only an error-free program may be lowered.
+/// there are errors, but only an error-free program may be lowered. The functions an
+/// error makes untrustworthy are listed in [`Checked::with_errors`], so that the access
+/// check can still run on the others.
 pub fn check(
     sources: &mut SourceMap,
     root: FileId,
     root_ast: &ast::SourceFile,
     loader: &dyn ModuleLoader,
     diags: &mut Diagnostics,
-) -> hir::Program {
+) -> Checked {
     let modules = resolve::load_program(sources, root, root_ast, loader, diags);
     let tables = tables::build(&modules, diags);
     let mut ck = Checker::new(tables, diags);
@@ -79,7 +93,10 @@ pub fn check(
         .filter(|(_, c)| c.file == root)
         .map(|(i, _)| ContractId(i as u32))
         .collect();
-    program
+    Checked {
+        program,
+        with_errors: ck.with_errors,
+    }
 }
 
 /// The pure path an expression denotes, if it is one (spec §4): parameters of the
@@ -152,6 +169,8 @@ pub(crate) struct FnCx {
     pub scopes: Vec<Vec<(String, LocalId)>>,
     /// How many loops enclose the current point.
     pub loop_depth: u32,
+    /// The `for` loop variables bound so far (immutable, and not fixed by `let mut`).
+    pub loop_vars: BTreeSet<LocalId>,
     /// The return type.
     pub ret: Ty,
     /// Locals bound by `let x = <literal>` whose type is not known yet (see [`infer`]).
@@ -170,6 +189,7 @@ impl FnCx {
             n_params: 0,
             scopes: vec![Vec::new()],
             loop_depth: 0,
+            loop_vars: BTreeSet::new(),
             ret,
             pending: BTreeSet::new(),
             learnt: BTreeMap::new(),
@@ -222,6 +242,8 @@ pub(crate) struct Checker<'d> {
     struct_words: Vec<u64>,
     /// Diagnostics of the current round of checking a function.
     held: Option<Vec<Diagnostic>>,
+    /// The functions with errors so far (see [`Checked::with_errors`]).
+    with_errors: BTreeSet<FnId>,
 }
 
 impl<'d> Checker<'d> {
@@ -236,6 +258,7 @@ impl<'d> Checker<'d> {
             const_depth: 0,
             struct_words: Vec::new(),
             held: None,
+            with_errors: BTreeSet::new(),
         }
     }
 
@@ -267,10 +290,17 @@ impl<'d> Checker<'d> {
                     Some(TypeRef::Contract(c)) => Ty::Contract(c),
                     Some(TypeRef::Struct(s)) => Ty::Struct(s),
                     None => {
+                        let help = self.similar_type_help(scope, &id.name).unwrap_or_else(|| {
+                            "the types are bool, u8, u64, u128, u256, address, tuples, and the structs and contracts declared or imported with `use`".to_owned()
+                        });
                         self.err(
-                            Diagnostic::new(Code::UnknownType, id.span, format!("unknown type `{}`", id.name))
-                                .with_label("not a type in scope")
-                                .with_help("the types are bool, u8, u64, u128, u256, address, tuples, and the structs and contracts declared or imported with `use`"),
+                            Diagnostic::new(
+                                Code::UnknownType,
+                                id.span,
+                                format!("unknown type `{}`", id.name),
+                            )
+                            .with_label("not a type in scope")
+                            .with_help(help),
                         );
                         Ty::Error
                     }
@@ -408,8 +438,12 @@ impl<'d> Checker<'d> {
             let held = self.held.take().unwrap_or_default();
             round += 1;
             if cx.learnt.is_empty() || round >= infer::MAX_ROUNDS {
+                let errors_before = self.diags.error_count();
                 self.diags.extend(held);
                 self.check_local_words(&f);
+                if self.diags.error_count() > errors_before {
+                    self.with_errors.insert(id);
+                }
                 return f;
             }
             for (l, ty) in cx.learnt {
@@ -462,13 +496,20 @@ impl<'d> Checker<'d> {
         cx.resolved = resolved;
         for (p, (_, ty)) in d.decl.params.iter().zip(&sig.params) {
             if cx.scopes[0].iter().any(|(n, _)| *n == p.name.name) {
+                let first = d
+                    .decl
+                    .params
+                    .iter()
+                    .find(|q| q.name.name == p.name.name)
+                    .map_or(p.name.span, |q| q.name.span);
                 self.err(
                     Diagnostic::new(
                         Code::Duplicate,
                         p.name.span,
                         format!("the parameter `{}` is declared twice", p.name.name),
                     )
-                    .with_label("declared again here"),
+                    .with_label("declared again here")
+                    .with_secondary(first, "first declared here"),
                 );
             }
             cx.bind(&p.name, ty.clone(), false);

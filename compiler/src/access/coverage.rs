@@ -5,6 +5,12 @@
 //! Each need picks the most specific covering pattern (an exact key before `m[*]`, a
 //! pattern of its own kind before a `writes` covering a read), so a redundant pattern is
 //! the one left unused, and a `writes` only ever used for reads is reported as such.
+//!
+//! A write no `writes` covers is an error, but a `reads` of its key is not unneeded:
+//! the write may read too (`x += 1`), and a `reads` of exactly that key is the pattern
+//! the help asks to turn into a `writes`. The accesses an internal callee's
+//! annotations miss (its own errors) are needs too, that may use a pattern but are
+//! never reported here: see [`Missing`].
 
 use super::function::Analysis;
 use super::layout::{Impure, pure_words};
@@ -90,7 +96,7 @@ pub(crate) fn declared(
 }
 
 /// The key of an own-contract access the body needs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum NeedKey {
     /// A scalar, a whole map (a callee's `m[*]`) or one pure key.
     Pattern(KeyPattern),
@@ -98,11 +104,30 @@ pub(crate) enum NeedKey {
     Impure(Impure),
 }
 
+/// An own-contract access a function's annotations miss, in its own terms: an error
+/// in that function, and a need of its callers that is never reported in them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Missing {
+    /// A write.
+    pub write: bool,
+    /// A write that also reads.
+    pub reads_too: bool,
+    /// The field of the function's contract.
+    pub field: hir::FieldId,
+    /// Which key.
+    pub key: NeedKey,
+}
+
 /// An own-contract access the body needs covered.
 #[derive(Clone, Debug)]
 pub(crate) struct Need {
     /// A write (which covers the read).
     pub write: bool,
+    /// For a write: whether it also reads (a compound or partial assignment).
+    pub reads_too: bool,
+    /// Whether an uncovered need is reported here: `false` for the accesses an
+    /// internal callee's annotations miss, which are reported in the callee.
+    pub reported: bool,
     /// The field of the function's contract.
     pub field: hir::FieldId,
     /// Which key.
@@ -121,19 +146,26 @@ impl Analysis<'_> {
         let mut used_write = vec![false; self.declared.len()];
         let mut uncovered: Vec<Need> = Vec::new();
         for need in std::mem::take(&mut self.needs) {
-            let best = self
-                .declared
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| {
-                    d.field == need.field && (d.write || !need.write) && covers(&d.key, &need.key)
-                })
-                .min_by_key(|(i, d)| (d.key == KeyPattern::Whole, d.write != need.write, *i))
-                .map(|(i, _)| i);
+            let best = self.best_cover(&need, need.write);
             match best {
                 Some(i) if need.write => used_write[i] = true,
                 Some(i) => used_read[i] = true,
                 None => {}
+            }
+            if best.is_none() && need.write {
+                // An uncovered write: the `reads` that covers its read (or that the help
+                // asks to change into a `writes`) is needed all the same.
+                if let Some(i) = self.best_cover(&need, false)
+                    && (need.reads_too || self.upgradable_read(&need) == Some(i))
+                {
+                    used_read[i] = true;
+                }
+            }
+            if best.is_none() {
+                self.push_missing(&need);
+            }
+            if !need.reported {
+                continue;
             }
             if need.write && self.is_view() {
                 self.view_write(&need);
@@ -142,6 +174,8 @@ impl Analysis<'_> {
             }
         }
         self.report_uncovered(uncovered);
+        // A callee with type errors needs unknown patterns: none is judged unneeded.
+        let judge_unneeded = !self.callee_with_errors;
         for (i, d) in self.declared.iter().enumerate() {
             let text = own_pattern(&self.names, self.field(d.field), &d.key);
             let kind = if d.write { "writes" } else { "reads" };
@@ -158,7 +192,7 @@ impl Analysis<'_> {
                         self.f.name
                     ));
                 self.diags.push(diag);
-            } else if !used_read[i] && !used_write[i] {
+            } else if judge_unneeded && !used_read[i] && !used_write[i] {
                 let diag = self
                     .diag(
                         Code::UnusedAccess,
@@ -171,7 +205,7 @@ impl Analysis<'_> {
                     .with_label("never needed")
                     .with_help(format!("remove `{text}` from `{kind}`"));
                 self.diags.push(diag);
-            } else if d.write && !used_write[i] {
+            } else if judge_unneeded && d.write && !used_write[i] {
                 let diag = self
                     .diag(
                         Code::UnusedAccess,
@@ -183,6 +217,43 @@ impl Analysis<'_> {
                     .with_help(format!("declare `reads {text}` instead"));
                 self.diags.push(diag);
             }
+        }
+    }
+
+    /// The most specific declared pattern covering `need` (by a `writes` only when
+    /// `write`): an exact key before `m[*]`, a pattern of the need's own kind first.
+    fn best_cover(&self, need: &Need, write: bool) -> Option<usize> {
+        self.declared
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                d.field == need.field && (d.write || !write) && covers(&d.key, &need.key)
+            })
+            .min_by_key(|(i, d)| (d.key == KeyPattern::Whole, d.write != need.write, *i))
+            .map(|(i, _)| i)
+    }
+
+    /// For a write: the declared `reads` of exactly its key, which a `writes` would
+    /// replace.
+    fn upgradable_read(&self, need: &Need) -> Option<usize> {
+        let NeedKey::Pattern(key) = &need.key else {
+            return None;
+        };
+        self.declared
+            .iter()
+            .position(|d| !d.write && d.field == need.field && d.key == *key)
+    }
+
+    /// Records an uncovered need for the function's callers (once, up to a bound).
+    fn push_missing(&mut self, need: &Need) {
+        let m = Missing {
+            write: need.write,
+            reads_too: need.reads_too,
+            field: need.field,
+            key: need.key.clone(),
+        };
+        if self.missing.len() < super::MAX_PATTERNS && !self.missing.contains(&m) {
+            self.missing.push(m);
         }
     }
 
@@ -268,7 +339,11 @@ impl Analysis<'_> {
 
     fn not_covered(&self, need: &Need) -> Diagnostic {
         let kind = if need.write { "writes" } else { "reads" };
-        let what = if need.write { "write" } else { "read" };
+        let (what, of) = if need.write {
+            ("write", "to")
+        } else {
+            ("read", "of")
+        };
         let text = self.need_text(need);
         let through = match need.via {
             Some((callee, _)) => format!(" (through `{}`)", self.short_name(callee)),
@@ -281,7 +356,7 @@ impl Analysis<'_> {
                     .diag(
                         Code::ImpureKey,
                         need.span,
-                        format!("the key of this storage {what} to `{name}`{through} is not a pure path"),
+                        format!("the key of this storage {what} {of} `{name}`{through} is not a pure path"),
                     )
                     .with_label(format!("the key depends on {}", why.why))
                     .with_note(
@@ -300,16 +375,27 @@ impl Analysis<'_> {
                 }
                 d
             }
-            NeedKey::Pattern(_) => self
-                .diag(
-                    Code::AccessNotCovered,
-                    need.span,
-                    format!(
-                        "storage {what} to `{text}`{through} is not covered by the annotations"
-                    ),
-                )
-                .with_label(format!("this {what}s `{text}`"))
-                .with_help(format!("add `{kind} {text}`")),
+            NeedKey::Pattern(_) => {
+                let d = self
+                    .diag(
+                        Code::AccessNotCovered,
+                        need.span,
+                        format!(
+                            "storage {what} {of} `{text}`{through} is not covered by the annotations"
+                        ),
+                    )
+                    .with_label(format!("this {what}s `{text}`"));
+                match need.write.then(|| self.upgradable_read(need)).flatten() {
+                    Some(i) => {
+                        let read_span = self.declared.get(i).map_or(need.span, |r| r.span);
+                        d.with_secondary(read_span, "declared as a read only")
+                            .with_help(format!(
+                                "change `reads {text}` to `writes {text}` (a write pattern covers reads too)"
+                            ))
+                    }
+                    None => d.with_help(format!("add `{kind} {text}`")),
+                }
+            }
         };
         self.with_via(d, need)
     }

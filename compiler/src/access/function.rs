@@ -1,11 +1,12 @@
 //! The check of one function against its annotations, and its expanded summary.
 //!
 //! Own-contract accesses (direct ones, and those of internal callees instantiated from
-//! the callees' *declared* patterns) must be covered by the function's `reads`/`writes`;
+//! the callees' *declared* patterns) must be covered by the function's `reads`/`writes`
+//! (what a callee's annotations miss is the callee's error, but may use our patterns);
 //! external calls must be listed in `calls`, and the callee's expanded summary,
 //! instantiated at the call site, joins the function's summary under that entry.
 
-use super::coverage::{Declared, Need, NeedKey, declared};
+use super::coverage::{Declared, Missing, Need, NeedKey, declared};
 use super::layout::{Impure, Subst, pure_words, push_pattern};
 use super::render::{Names, access};
 use super::walk::{Body, ExternalSite, InternalSite};
@@ -14,6 +15,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::hir;
 use crate::span::Span;
 use braid_bytecode::{AccessPattern, KeyPattern, WordExpr};
+use std::collections::BTreeSet;
 
 /// What one function's check needs: the program, every body, and the current expanded
 /// summaries of every function (callees included).
@@ -24,6 +26,8 @@ pub(crate) struct Ctx<'a> {
     pub bodies: &'a [Body],
     /// Every function's expanded summary so far, by function index.
     pub expanded: &'a [Expanded],
+    /// The functions with type errors, which are not checked and tell nothing.
+    pub with_errors: &'a BTreeSet<hir::FnId>,
 }
 
 /// Checks function `id` and computes its expanded summary.
@@ -42,6 +46,8 @@ pub(crate) fn analyze(ctx: &Ctx, id: hir::FnId) -> (Expanded, Vec<Diagnostic>) {
             };
             a.needs.push(Need {
                 write: s.write,
+                reads_too: s.reads_too,
+                reported: true,
                 field: s.field,
                 key,
                 span: s.span,
@@ -56,12 +62,15 @@ pub(crate) fn analyze(ctx: &Ctx, id: hir::FnId) -> (Expanded, Vec<Diagnostic>) {
         }
     }
     a.cover();
-    a.unused_calls();
+    if !a.callee_with_errors {
+        a.unused_calls();
+    }
     let own = a.own_summary();
     (
         Expanded {
             own,
             calls: a.calls,
+            missing: a.missing,
         },
         a.diags,
     )
@@ -82,6 +91,11 @@ pub(crate) struct Analysis<'a> {
     calls: Vec<ExpandedCall>,
     /// The own-contract accesses to cover.
     pub needs: Vec<Need>,
+    /// The needs no annotation covers (see [`Expanded::missing`]).
+    pub missing: Vec<Missing>,
+    /// Whether the function calls an internal function with type errors, whose needs
+    /// are unknown (so no pattern or `calls` entry is reported unneeded).
+    pub callee_with_errors: bool,
     /// What the check found.
     pub diags: Vec<Diagnostic>,
 }
@@ -114,6 +128,8 @@ impl<'a> Analysis<'a> {
             declared,
             calls,
             needs: Vec::new(),
+            missing: Vec::new(),
+            callee_with_errors: false,
             diags,
         }
     }
@@ -162,27 +178,48 @@ impl<'a> Analysis<'a> {
         let Some(g) = self.function(site.callee) else {
             return;
         };
+        if self.ctx.with_errors.contains(&site.callee) {
+            self.callee_with_errors = true;
+            return;
+        }
         let subst = Subst {
             params: site.args.clone(),
             caller: Ok(WordExpr::Caller),
             self_addr: Ok(WordExpr::SelfAddr),
         };
         if g.contract.is_some() && g.contract == self.f.contract {
+            let instantiate = |key: &KeyPattern| match key {
+                KeyPattern::Key(ws) => match subst.words(ws) {
+                    Ok(ws) => NeedKey::Pattern(KeyPattern::Key(ws)),
+                    Err(why) => NeedKey::Impure(why),
+                },
+                other => NeedKey::Pattern(other.clone()),
+            };
             let (callee_declared, _) = declared(self.ctx.program, g);
             for d in callee_declared {
-                let key = match &d.key {
-                    KeyPattern::Key(ws) => match subst.words(ws) {
-                        Ok(ws) => NeedKey::Pattern(KeyPattern::Key(ws)),
-                        Err(why) => NeedKey::Impure(why),
-                    },
-                    other => NeedKey::Pattern(other.clone()),
-                };
                 self.needs.push(Need {
                     write: d.write,
+                    reads_too: false,
+                    reported: true,
                     field: d.field,
-                    key,
+                    key: instantiate(&d.key),
                     span: site.span,
                     via: Some((site.callee, d.span)),
+                });
+            }
+            for m in self.expanded(site.callee).map_or(&[][..], |e| &e.missing) {
+                let key = match &m.key {
+                    NeedKey::Pattern(k) => instantiate(k),
+                    NeedKey::Impure(why) => NeedKey::Impure(why.clone()),
+                };
+                self.needs.push(Need {
+                    write: m.write,
+                    reads_too: m.reads_too,
+                    reported: false,
+                    field: m.field,
+                    key,
+                    span: site.span,
+                    via: None,
                 });
             }
         }

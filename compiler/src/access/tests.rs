@@ -4,4 +4,5 @@
 mod builder;
 mod fuzz;
 mod hir_cases;
+mod partial_cases;
 mod source_cases;

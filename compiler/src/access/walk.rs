@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 pub(crate) struct StorageSite {
     /// A write (assignment; compound and partial assignments read too, which a write covers).
     pub write: bool,
+    /// For a write: whether it also reads the old value (a compound assignment
+    /// `x += 1`, or an assignment to part of a struct or tuple value).
+    pub reads_too: bool,
     /// The field.
     pub field: hir::FieldId,
     /// The map key's words (`None` for a scalar field).
@@ -117,7 +120,7 @@ impl Walker<'_> {
                 self.expr(init);
                 self.bind(locals, *destructure, init);
             }
-            hir::StmtKind::Assign { place, value, .. } => {
+            hir::StmtKind::Assign { place, op, value } => {
                 self.expr(value);
                 if let hir::PlaceBase::Storage { field, key } = &place.base {
                     if let Some(k) = key {
@@ -126,6 +129,7 @@ impl Walker<'_> {
                     let key = key.as_ref().map(|k| self.words(k));
                     self.body.storage.push(StorageSite {
                         write: true,
+                        reads_too: op.is_some() || !place.path.is_empty(),
                         field: *field,
                         key,
                         span: place.span,
@@ -216,6 +220,7 @@ impl Walker<'_> {
                 let key = key.as_ref().map(|k| self.words(k));
                 self.body.storage.push(StorageSite {
                     write: false,
+                    reads_too: false,
                     field: *field,
                     key,
                     span: e.span,

@@ -3,6 +3,7 @@
 
 use super::expr::{is_untyped, mk};
 use super::infer::{pending_root, provisional};
+use super::suggest::{self, NameKind};
 use super::{Checker, FnCx, Scope, error_expr};
 use crate::ast::{self, IntTy};
 use crate::diagnostics::{Code, Diagnostic};
@@ -136,6 +137,8 @@ impl Checker<'_> {
                     d = d.with_help(format!("import it: `use std::math::{{{}}};`", name.name));
                 } else if name.name == "init" {
                     d = d.with_note("`init` runs once, at deployment, and cannot be called");
+                } else if let Some(help) = self.similar_fn_help(cx.scope, &name.name) {
+                    d = d.with_help(help);
                 }
                 self.err(d);
                 error_expr(span)
@@ -256,6 +259,17 @@ impl Checker<'_> {
                     "`{cname}`'s public functions are {}",
                     pubs.join(", ")
                 ));
+                let similar = suggest::similar_name_help(
+                    &method.name,
+                    info.functions
+                        .iter()
+                        .map(|f| &self.t.fns[f.0 as usize].decl)
+                        .filter(|f| f.kind.is_pub())
+                        .map(|f| (NameKind::Function, f.name.name.as_str())),
+                );
+                if let Some(help) = similar {
+                    d = d.with_help(help);
+                }
             }
             self.err(d);
             return None;
@@ -358,14 +372,16 @@ impl Checker<'_> {
                 None
             }
             None => {
-                self.err(
-                    Diagnostic::new(
-                        Code::UnknownType,
-                        name.span,
-                        format!("unknown struct `{}`", name.name),
-                    )
-                    .with_label("not a struct in scope"),
-                );
+                let mut d = Diagnostic::new(
+                    Code::UnknownType,
+                    name.span,
+                    format!("unknown struct `{}`", name.name),
+                )
+                .with_label("not a struct in scope");
+                if let Some(help) = self.similar_type_help(cx.scope, &name.name) {
+                    d = d.with_help(help);
+                }
+                self.err(d);
                 None
             }
         };
@@ -382,15 +398,25 @@ impl Checker<'_> {
             let Some(pos) = def.fields.iter().position(|(n, _)| *n == fname.name) else {
                 let _ = self.expr(cx, fexpr, None);
                 let names: Vec<String> = def.fields.iter().map(|(n, _)| format!("`{n}`")).collect();
-                self.err(
-                    Diagnostic::new(
-                        Code::UnknownField,
-                        fname.span,
-                        format!("struct `{}` has no field `{}`", def.name, fname.name),
-                    )
-                    .with_label("unknown field")
-                    .with_note(format!("its fields are {}", names.join(", "))),
+                let mut d = Diagnostic::new(
+                    Code::BadStructLiteral,
+                    fname.span,
+                    format!("struct `{}` has no field `{}`", def.name, fname.name),
+                )
+                .with_label("unknown field")
+                .with_note(format!("its fields are {}", names.join(", ")));
+                let similar = suggest::similar_name_help(
+                    &fname.name,
+                    def.fields
+                        .iter()
+                        .zip(&given)
+                        .filter(|(_, g)| g.is_none())
+                        .map(|((n, _), _)| (NameKind::Field, n.as_str())),
                 );
+                if let Some(help) = similar {
+                    d = d.with_help(help);
+                }
+                self.err(d);
                 continue;
             };
             let want = def.fields[pos].1.clone();

@@ -5,7 +5,7 @@
 use super::{Checker, ConstState, FnCx, Scope, Sig};
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::hir::{self, ContractId, Ty};
+use crate::hir::{self, ContractId, FnId, Ty};
 use crate::resolve::tables::ConstId;
 use ruint::aliases::U256;
 use std::collections::BTreeSet;
@@ -165,6 +165,7 @@ impl Checker<'_> {
 
     pub(super) fn check_contracts(&mut self) {
         for c in 0..self.t.contracts.len() {
+            let errors_before = self.diags.error_count();
             let info = self.t.contracts[c].clone();
             let scope = Scope {
                 module: info.module,
@@ -200,13 +201,19 @@ impl Checker<'_> {
                 for p in &e.params {
                     let ty = self.resolve_ty(scope, &p.ty);
                     if params.iter().any(|(n, _)| *n == p.name.name) {
+                        let first = e
+                            .params
+                            .iter()
+                            .find(|q| q.name.name == p.name.name)
+                            .map_or(p.name.span, |q| q.name.span);
                         self.err(
                             Diagnostic::new(
                                 Code::Duplicate,
                                 p.name.span,
                                 format!("the parameter `{}` is declared twice", p.name.name),
                             )
-                            .with_label("declared again here"),
+                            .with_label("declared again here")
+                            .with_secondary(first, "first declared here"),
                         );
                     }
                     params.push((p.name.name.clone(), ty));
@@ -227,6 +234,12 @@ impl Checker<'_> {
                 init: info.init,
                 functions: info.functions.clone(),
             });
+            // A storage field or event with an error may cascade into any function of
+            // the contract: leave them all to be checked once it is fixed.
+            if self.diags.error_count() > errors_before {
+                self.with_errors
+                    .extend(info.init.iter().chain(&info.functions));
+            }
         }
     }
 
@@ -238,6 +251,7 @@ impl Checker<'_> {
                 contract: d.contract,
             };
             let decl = d.decl.clone();
+            let errors_before = self.diags.error_count();
             let params = decl
                 .params
                 .iter()
@@ -248,6 +262,9 @@ impl Checker<'_> {
                 None => Ty::Unit,
             };
             self.sigs.push(Sig { params, ret });
+            if self.diags.error_count() > errors_before {
+                self.with_errors.insert(FnId(i as u32));
+            }
         }
     }
 

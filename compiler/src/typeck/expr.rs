@@ -5,6 +5,7 @@
 //! its type from context (the `hint`: the other operand, the declared type, the
 //! parameter), `u128` when there is none.
 
+use super::suggest::{self, NameKind};
 use super::{Checker, FnCx, error_expr};
 use crate::ast::{self, BinOp, IntTy};
 use crate::consteval;
@@ -185,6 +186,8 @@ impl Checker<'_> {
                 "`{0}` is a function: call it with `{0}(…)`",
                 id.name
             ));
+        } else if let Some(help) = self.similar_value_help(cx, &id.name, true) {
+            d = d.with_help(help);
         } else if let Some(help) = familiar_name_help(&id.name) {
             d = d.with_help(help);
         }
@@ -204,15 +207,23 @@ impl Checker<'_> {
                 let fields: Vec<String> =
                     def.fields.iter().map(|(n, _)| format!("`{n}`")).collect();
                 let sname = def.name.clone();
-                self.err(
-                    Diagnostic::new(
-                        Code::UnknownField,
-                        name.span,
-                        format!("struct `{sname}` has no field `{}`", name.name),
-                    )
-                    .with_label("unknown field")
-                    .with_note(format!("its fields are {}", fields.join(", "))),
+                let similar = suggest::similar_name_help(
+                    &name.name,
+                    def.fields
+                        .iter()
+                        .map(|(n, _)| (NameKind::Field, n.as_str())),
                 );
+                let mut d = Diagnostic::new(
+                    Code::UnknownField,
+                    name.span,
+                    format!("struct `{sname}` has no field `{}`", name.name),
+                )
+                .with_label("unknown field")
+                .with_note(format!("its fields are {}", fields.join(", ")));
+                if let Some(help) = similar {
+                    d = d.with_help(help);
+                }
+                self.err(d);
                 None
             }
             other => {

@@ -119,6 +119,18 @@ impl Checker<'_> {
                                 "copy it into a local: `let mut {0} = {0};`",
                                 id.name
                             ))
+                        } else if cx.loop_vars.contains(&l) {
+                            Diagnostic::new(
+                                Code::ImmutableLocal,
+                                span,
+                                format!("cannot assign to the loop variable `{}`", id.name),
+                            )
+                            .with_label("assignment to a `for` loop variable")
+                            .with_secondary(local.span, "bound by this `for` loop")
+                            .with_help(format!(
+                                "a `for` loop variable cannot be assigned; copy it into a `let mut` local: `let mut next = {0};`",
+                                id.name
+                            ))
                         } else {
                             Diagnostic::new(
                                 Code::ImmutableLocal,
@@ -172,14 +184,16 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                self.err(
-                    Diagnostic::new(
-                        Code::UnknownName,
-                        span,
-                        format!("cannot find `{}` in this scope", id.name),
-                    )
-                    .with_label("not a local, parameter or storage field"),
-                );
+                let mut d = Diagnostic::new(
+                    Code::UnknownName,
+                    span,
+                    format!("cannot find `{}` in this scope", id.name),
+                )
+                .with_label("not a local, parameter or storage field");
+                if let Some(help) = self.similar_value_help(cx, &id.name, false) {
+                    d = d.with_help(help);
+                }
+                self.err(d);
                 None
             }
             ast::ExprKind::Index(base, key) => {

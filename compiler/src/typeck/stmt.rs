@@ -155,6 +155,7 @@ impl Checker<'_> {
                 };
                 cx.scopes.push(Vec::new());
                 let var = cx.bind(var, ty, false);
+                cx.loop_vars.insert(var);
                 if inferable && learnt.is_none() {
                     cx.pending.insert(var);
                 }
@@ -359,7 +360,10 @@ impl Checker<'_> {
                     format!("unknown event `{}`", event.name),
                 )
                 .with_label("not declared in this contract")
-                .with_help(format!("declare it: `event {}(…);`", event.name))
+                .with_help(
+                    self.similar_event_help(cx, &event.name)
+                        .unwrap_or_else(|| format!("declare it: `event {}(…);`", event.name)),
+                )
             } else {
                 Diagnostic::new(
                     Code::UnknownEvent,

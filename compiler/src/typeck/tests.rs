@@ -154,3 +154,4 @@ contract C {{
 mod calls;
 mod exprs;
 mod fuzz;
+mod help;

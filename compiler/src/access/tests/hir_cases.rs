@@ -80,7 +80,7 @@ fn an_uncovered_read_asks_for_reads_and_a_tuple_key_renders_as_a_tuple() {
     assert_eq!(d[0].help, ["add `reads fee`"]);
     assert_eq!(
         d[1].message,
-        "storage read to `allow[(owner, self)]` is not covered by the annotations"
+        "storage read of `allow[(owner, self)]` is not covered by the annotations"
     );
     assert_eq!(d[1].help, ["add `reads allow[(owner, self)]`"]);
 }

@@ -431,8 +431,8 @@ fn fields_and_struct_literals() {
     );
     assert_err(
         &in_contract("fn f() { let p = P { x: 1, z: 2, y: (1, true) }; }"),
-        "E0305",
-        &["has no field `z`"],
+        "E0412",
+        &["struct `P` has no field `z`"],
     );
     assert_err(
         &in_contract("fn f(p: P) -> u128 { p.z }"),
