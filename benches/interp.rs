@@ -1,0 +1,434 @@
+//! Benchmarks of the sequential reference interpreter (`Chain::execute_block`) on the
+//! DeFi contracts, with a hand-written native Rust transfer as the floor.
+//!
+//! Every block holds 10,000 transactions and criterion reports elements per second,
+//! i.e. transactions per second. The contracts are compiled once at setup through the
+//! real driver (`contracts/*.braid` → bytecode), deployed, and the accounts funded; each
+//! iteration runs the block on an O(1) clone of the funded chain.
+//!
+//! Run: `cargo bench --bench interp` (results are in `book/src/performance.md`).
+
+use braid_compiler::driver::{self, CompileOptions, Stage};
+use braid_vm::{Address, BlockContext, Chain, Module, Receipt, Transaction, U256};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Transactions per measured block.
+const BLOCK_TXS: usize = 10_000;
+/// Gas limit of every transaction (never the binding constraint here).
+const GAS: u64 = 10_000_000;
+/// Each account's starting balance of every token.
+const FUNDING: u128 = 1_000_000_000_000_000;
+/// The block every measured transaction runs in.
+const BLOCK: BlockContext = BlockContext {
+    number: 2,
+    timestamp: 1_700_000_012,
+};
+/// The fixed seed of every pseudo-random choice.
+const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// A tiny xorshift64* generator: deterministic workloads without the `rand` crate.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A value in `0..n` (`n > 0`; the modulo bias is irrelevant here).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn contracts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts")
+}
+
+/// Compiles one contracts/ file to bytecode through the driver.
+fn compile(file: &str) -> Vec<Module> {
+    let dir = contracts_dir();
+    let opts = CompileOptions {
+        include_dirs: Vec::new(),
+        contracts_dir: Some(dir.clone()),
+    };
+    let c = driver::compile_file(&dir.join(file), &opts, Stage::Bytecode)
+        .expect("the contract file is readable");
+    assert!(!c.has_errors(), "{}", c.render_diagnostics(false));
+    c.modules
+}
+
+fn module_named(modules: Vec<Module>, name: &str) -> Module {
+    modules
+        .into_iter()
+        .find(|m| m.name == name)
+        .expect("the file defines the contract")
+}
+
+fn word(x: u128) -> U256 {
+    U256::from(x)
+}
+
+fn addr_word(a: &Address) -> U256 {
+    braid_bytecode::encode::address_to_word(a)
+}
+
+fn account(name: &str) -> Address {
+    braid_bytecode::encode::account_address(name)
+}
+
+fn tx(sender: Address, to: Address, function: &str, args: Vec<U256>) -> Transaction {
+    Transaction {
+        sender,
+        to,
+        function: function.to_string(),
+        args,
+        gas_limit: GAS,
+    }
+}
+
+/// Runs a setup block and insists every transaction succeeded.
+fn run_ok(chain: &mut Chain, txs: &[Transaction]) {
+    let setup = BlockContext {
+        number: 1,
+        timestamp: 1_700_000_000,
+    };
+    for (i, r) in chain.execute_block(setup, txs).iter().enumerate() {
+        assert!(r.is_success(), "setup tx {i} failed: {:?}", r.status);
+    }
+}
+
+/// Checks a measured block once before timing it: every transaction must succeed.
+fn check_block(chain: &Chain, txs: &[Transaction]) -> Chain {
+    let mut c = chain.clone();
+    let receipts: Vec<Receipt> = c.execute_block(BLOCK, txs);
+    let failed = receipts.iter().filter(|r| !r.is_success()).count();
+    assert_eq!(failed, 0, "measured block has failing transactions");
+    c
+}
+
+/// The token world: one Token deployed by `alice`, `n` funded named accounts.
+struct TokenWorld {
+    chain: Chain,
+    token: Address,
+    accounts: Vec<Address>,
+}
+
+fn token_world(token_module: &Module, n: usize) -> TokenWorld {
+    let mut chain = Chain::new();
+    let code = chain
+        .load_module(token_module.clone())
+        .expect("Token verifies");
+    let alice = account("alice");
+    let token = chain
+        .deploy(
+            code,
+            alice,
+            vec![word(u128::MAX / 2)],
+            BlockContext::default(),
+            GAS,
+        )
+        .expect("Token deploys");
+    let accounts: Vec<Address> = (0..n).map(|i| account(&format!("user{i}"))).collect();
+    let funding: Vec<Transaction> = accounts
+        .iter()
+        .map(|a| tx(alice, token, "transfer", vec![addr_word(a), word(FUNDING)]))
+        .collect();
+    run_ok(&mut chain, &funding);
+    TokenWorld {
+        chain,
+        token,
+        accounts,
+    }
+}
+
+/// A transfer of 1..=1000 units between two distinct pseudo-random accounts.
+fn random_pair(rng: &mut XorShift, n: usize) -> (usize, usize, u128) {
+    let from = rng.below(n);
+    let to = (from + 1 + rng.below(n - 1)) % n;
+    let amount = 1 + (rng.next() % 1000) as u128;
+    (from, to, amount)
+}
+
+fn transfer_block(w: &TokenWorld, seed: u64) -> Vec<Transaction> {
+    let n = w.accounts.len();
+    let mut rng = XorShift(seed);
+    (0..BLOCK_TXS)
+        .map(|_| {
+            let (from, to, amount) = random_pair(&mut rng, n);
+            tx(
+                w.accounts[from],
+                w.token,
+                "transfer",
+                vec![addr_word(&w.accounts[to]), word(amount)],
+            )
+        })
+        .collect()
+}
+
+/// The DEX world: a quote token, `pools` base tokens, one Dex with a pool per base
+/// token against the quote token, and `users` funded users who approved the Dex.
+struct DexWorld {
+    chain: Chain,
+    dex: Address,
+    quote: Address,
+    bases: Vec<Address>,
+    users: Vec<Address>,
+}
+
+fn dex_world(token_module: &Module, dex_module: &Module, pools: usize, users: usize) -> DexWorld {
+    let mut chain = Chain::new();
+    let token_code = chain
+        .load_module(token_module.clone())
+        .expect("Token verifies");
+    let dex_code = chain.load_module(dex_module.clone()).expect("Dex verifies");
+    let alice = account("alice");
+    let genesis = BlockContext::default();
+    let deploy_token = |chain: &mut Chain| {
+        chain
+            .deploy(token_code, alice, vec![word(u128::MAX / 2)], genesis, GAS)
+            .expect("Token deploys")
+    };
+    let quote = deploy_token(&mut chain);
+    let bases: Vec<Address> = (0..pools).map(|_| deploy_token(&mut chain)).collect();
+    let dex = chain
+        .deploy(dex_code, alice, Vec::new(), genesis, GAS)
+        .expect("Dex deploys");
+    let users: Vec<Address> = (0..users).map(|i| account(&format!("trader{i}"))).collect();
+    let unlimited = word(u128::MAX);
+    let liquidity = 1_000_000_000_000_000_000u128;
+
+    let mut setup = Vec::new();
+    for t in std::iter::once(&quote).chain(&bases) {
+        setup.push(tx(alice, *t, "approve", vec![addr_word(&dex), unlimited]));
+        for u in &users {
+            setup.push(tx(alice, *t, "transfer", vec![addr_word(u), word(FUNDING)]));
+            setup.push(tx(*u, *t, "approve", vec![addr_word(&dex), unlimited]));
+        }
+    }
+    for b in &bases {
+        setup.push(tx(
+            alice,
+            dex,
+            "create_pool",
+            vec![addr_word(&quote), addr_word(b)],
+        ));
+    }
+    for (p, b) in bases.iter().enumerate() {
+        setup.push(tx(
+            alice,
+            dex,
+            "add_liquidity",
+            vec![
+                word(p as u128),
+                addr_word(&quote),
+                addr_word(b),
+                word(liquidity),
+                word(liquidity),
+                word(0),
+            ],
+        ));
+    }
+    run_ok(&mut chain, &setup);
+    DexWorld {
+        chain,
+        dex,
+        quote,
+        bases,
+        users,
+    }
+}
+
+/// Swaps of 1,000..=1,000,000 units by random users on random pools, in random
+/// directions (quote → base or base → quote).
+fn swap_block(w: &DexWorld, seed: u64) -> Vec<Transaction> {
+    let mut rng = XorShift(seed);
+    (0..BLOCK_TXS)
+        .map(|_| {
+            let user = w.users[rng.below(w.users.len())];
+            let pool = rng.below(w.bases.len());
+            let base = w.bases[pool];
+            let (token_in, token_out) = if rng.next() & 1 == 0 {
+                (w.quote, base)
+            } else {
+                (base, w.quote)
+            };
+            let amount_in = 1_000 + (rng.next() % 999_001) as u128;
+            tx(
+                user,
+                w.dex,
+                "swap_exact_in",
+                vec![
+                    word(pool as u128),
+                    addr_word(&token_in),
+                    addr_word(&token_out),
+                    word(amount_in),
+                    word(1),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// The native floor: the Token's `transfer` written in plain Rust over a std map.
+mod native {
+    use super::Address;
+    use std::collections::HashMap;
+
+    /// What a native transfer returns: the `Transfer` event, or the revert reason.
+    pub type Outcome = Result<(Address, Address, u128), &'static str>;
+
+    /// Balances of one token.
+    #[derive(Clone, Default)]
+    pub struct Ledger {
+        /// Non-zero balances by holder.
+        pub balances: HashMap<Address, u128>,
+    }
+
+    impl Ledger {
+        /// `Token.transfer` (via `move_tokens`): checked debit, checked credit,
+        /// `from == to` leaves the balance unchanged, zero balances are absent.
+        pub fn transfer(&mut self, from: Address, to: Address, amount: u128) -> Outcome {
+            let have = self.balances.get(&from).copied().unwrap_or(0);
+            if have < amount {
+                return Err("insufficient balance");
+            }
+            set(&mut self.balances, from, have - amount);
+            let dest = self.balances.get(&to).copied().unwrap_or(0);
+            let credited = dest.checked_add(amount).ok_or("overflow")?;
+            set(&mut self.balances, to, credited);
+            Ok((from, to, amount))
+        }
+    }
+
+    fn set(m: &mut HashMap<Address, u128>, k: Address, v: u128) {
+        if v == 0 {
+            m.remove(&k);
+        } else {
+            m.insert(k, v);
+        }
+    }
+
+    /// Runs a block of `(from, to, amount)` transfers in order.
+    pub fn execute_block(ledger: &mut Ledger, txs: &[(Address, Address, u128)]) -> Vec<Outcome> {
+        txs.iter()
+            .map(|&(from, to, amount)| ledger.transfer(from, to, amount))
+            .collect()
+    }
+}
+
+fn bench_transfers(c: &mut Criterion, token_module: &Module) {
+    let mut g = c.benchmark_group("transfers");
+    g.throughput(Throughput::Elements(BLOCK_TXS as u64));
+    for n in [2usize, 1000] {
+        let world = token_world(token_module, n);
+        let txs = transfer_block(&world, SEED);
+        check_block(&world.chain, &txs);
+        g.bench_function(format!("accounts={n}"), |b| {
+            b.iter_batched(
+                || world.chain.clone(),
+                |mut chain| {
+                    let receipts = chain.execute_block(BLOCK, black_box(&txs));
+                    (chain, receipts)
+                },
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    g.finish();
+}
+
+fn bench_native(c: &mut Criterion) {
+    let mut g = c.benchmark_group("native");
+    g.throughput(Throughput::Elements(BLOCK_TXS as u64));
+    let n = 1000;
+    let accounts: Vec<Address> = (0..n).map(|i| account(&format!("user{i}"))).collect();
+    let ledger = native::Ledger {
+        balances: accounts
+            .iter()
+            .map(|a| (*a, FUNDING))
+            .collect::<HashMap<_, _>>(),
+    };
+    let mut rng = XorShift(SEED);
+    let txs: Vec<(Address, Address, u128)> = (0..BLOCK_TXS)
+        .map(|_| {
+            let (from, to, amount) = random_pair(&mut rng, n);
+            (accounts[from], accounts[to], amount)
+        })
+        .collect();
+    g.bench_function("transfers", |b| {
+        b.iter_batched(
+            || ledger.clone(),
+            |mut l| {
+                let out = native::execute_block(&mut l, black_box(&txs));
+                (l, out)
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    g.finish();
+}
+
+fn bench_swaps(c: &mut Criterion, token_module: &Module, dex_module: &Module) {
+    let mut g = c.benchmark_group("swaps");
+    g.throughput(Throughput::Elements(BLOCK_TXS as u64));
+    let pools = 8;
+    let world = dex_world(token_module, dex_module, pools, 100);
+    let txs = swap_block(&world, SEED);
+    check_block(&world.chain, &txs);
+    g.bench_function(format!("pools={pools}"), |b| {
+        b.iter_batched(
+            || world.chain.clone(),
+            |mut chain| {
+                let receipts = chain.execute_block(BLOCK, black_box(&txs));
+                (chain, receipts)
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    g.finish();
+}
+
+fn bench_state_and_compile(c: &mut Criterion, token_module: &Module) {
+    let world = token_world(token_module, 1000);
+    let txs = transfer_block(&world, SEED);
+    let after = check_block(&world.chain, &txs);
+    let mut g = c.benchmark_group("state");
+    g.bench_function("digest", |b| b.iter(|| black_box(&after).digest()));
+    g.finish();
+
+    let mut g = c.benchmark_group("compile");
+    g.bench_function("dex", |b| b.iter(|| compile(black_box("dex.braid"))));
+    g.finish();
+}
+
+fn interp(c: &mut Criterion) {
+    let token_module = module_named(compile("token.braid"), "Token");
+    let dex_module = module_named(compile("dex.braid"), "Dex");
+    bench_transfers(c, &token_module);
+    bench_native(c);
+    bench_swaps(c, &token_module, &dex_module);
+    bench_state_and_compile(c, &token_module);
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = interp
+}
+criterion_main!(benches);
