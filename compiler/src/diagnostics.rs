@@ -299,3 +299,36 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The book's diagnostics chapter lists every code with its severity and meaning.
+    #[test]
+    fn book_lists_every_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/diagnostics.md");
+        let text = std::fs::read_to_string(path).expect("book/src/diagnostics.md exists");
+        for code in Code::ALL {
+            let severity = match code.severity() {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let row = format!("| `{}` | {severity} | {} |", code.id(), code.description());
+            assert!(
+                text.contains(&row),
+                "book/src/diagnostics.md must have the row `{row}`"
+            );
+        }
+    }
+
+    /// Codes are unique: a code is an id users search for.
+    #[test]
+    fn codes_are_unique() {
+        let mut ids: Vec<&str> = Code::ALL.iter().map(|c| c.id()).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+}
