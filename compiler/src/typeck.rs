@@ -244,6 +244,9 @@ pub(crate) struct Checker<'d> {
     held: Option<Vec<Diagnostic>>,
     /// The functions with errors so far (see [`Checked::with_errors`]).
     with_errors: BTreeSet<FnId>,
+    /// Errors not reported because they only repeat a failed `use` (see
+    /// [`Checker::err_or_failed_import`]); they still mark what they are in as broken.
+    silent_errors: usize,
 }
 
 impl<'d> Checker<'d> {
@@ -259,6 +262,24 @@ impl<'d> Checker<'d> {
             struct_words: Vec::new(),
             held: None,
             with_errors: BTreeSet::new(),
+            silent_errors: 0,
+        }
+    }
+
+    /// Errors so far, reported or silent: compare two marks to learn whether
+    /// checking something found an error.
+    pub(crate) fn error_mark(&self) -> usize {
+        self.diags.error_count() + self.silent_errors
+    }
+
+    /// Records `d` about an unknown `name`, unless `name` comes from a `use` that
+    /// already failed (module not found, or the name not in it): that error was
+    /// reported once at the `use`, and each use of the name would only repeat it.
+    pub(crate) fn err_or_failed_import(&mut self, scope: Scope, name: &str, d: Diagnostic) {
+        if self.t.modules[scope.module].failed_imports.contains(name) {
+            self.silent_errors += 1;
+        } else {
+            self.err(d);
         }
     }
 
@@ -293,7 +314,9 @@ impl<'d> Checker<'d> {
                         let help = self.similar_type_help(scope, &id.name).unwrap_or_else(|| {
                             "the types are bool, u8, u64, u128, u256, address, tuples, and the structs and contracts declared or imported with `use`".to_owned()
                         });
-                        self.err(
+                        self.err_or_failed_import(
+                            scope,
+                            &id.name,
                             Diagnostic::new(
                                 Code::UnknownType,
                                 id.span,
@@ -434,6 +457,7 @@ impl<'d> Checker<'d> {
         let mut round = 0;
         loop {
             self.held = Some(Vec::new());
+            let silent_before = self.silent_errors;
             let (f, cx) = self.check_function_round(id, resolved.clone());
             let held = self.held.take().unwrap_or_default();
             round += 1;
@@ -441,7 +465,7 @@ impl<'d> Checker<'d> {
                 let errors_before = self.diags.error_count();
                 self.diags.extend(held);
                 self.check_local_words(&f);
-                if self.diags.error_count() > errors_before {
+                if self.diags.error_count() > errors_before || self.silent_errors > silent_before {
                     self.with_errors.insert(id);
                 }
                 return f;

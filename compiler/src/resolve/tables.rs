@@ -12,7 +12,7 @@ use crate::ast;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::hir::{ContractId, EventId, FieldId, FnId, Intrinsic, StructId};
 use crate::span::{FileId, Span};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Index of a constant in [`Tables::consts`] (constants are folded away before HIR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,6 +47,9 @@ pub(crate) struct ModuleScope {
     pub consts: BTreeMap<String, (ConstId, Span)>,
     /// Library functions and intrinsics.
     pub fns: BTreeMap<String, (FnRef, Span)>,
+    /// Names of `use` declarations that failed (module not found, or the name not in
+    /// it): already reported once, so their uses are errors without a diagnostic.
+    pub failed_imports: BTreeSet<String>,
 }
 
 /// A contract's declarations and name tables.
@@ -216,9 +219,15 @@ pub(crate) fn build(modules: &[Module], diags: &mut Diagnostics) -> Tables {
     let own = t.modules.clone();
     for (m, module) in modules.iter().enumerate() {
         for (u, resolved) in &module.uses {
-            let Some(target) = resolved else { continue };
+            let Some(target) = resolved else {
+                let failed = &mut t.modules[m].failed_imports;
+                failed.extend(u.names.iter().map(|n| n.name.clone()));
+                continue;
+            };
             for name in &u.names {
-                import(&mut t.modules[m], &own, *target, u, name, diags);
+                if !import(&mut t.modules[m], &own, *target, u, name, diags) {
+                    t.modules[m].failed_imports.insert(name.name.clone());
+                }
             }
         }
     }
@@ -232,7 +241,7 @@ fn import(
     u: &ast::UseDecl,
     name: &ast::Ident,
     diags: &mut Diagnostics,
-) {
+) -> bool {
     let module_name = u
         .path
         .iter()
@@ -294,6 +303,7 @@ fn import(
         }
         diags.push(d);
     }
+    found
 }
 
 fn declare_import<V: Copy + PartialEq>(

@@ -140,7 +140,7 @@ impl Checker<'_> {
                 } else if let Some(help) = self.similar_fn_help(cx.scope, &name.name) {
                     d = d.with_help(help);
                 }
-                self.err(d);
+                self.err_or_failed_import(cx.scope, &name.name, d);
                 error_expr(span)
             }
         }
@@ -381,7 +381,7 @@ impl Checker<'_> {
                 if let Some(help) = self.similar_type_help(cx.scope, &name.name) {
                     d = d.with_help(help);
                 }
-                self.err(d);
+                self.err_or_failed_import(cx.scope, &name.name, d);
                 None
             }
         };

@@ -165,7 +165,7 @@ impl Checker<'_> {
 
     pub(super) fn check_contracts(&mut self) {
         for c in 0..self.t.contracts.len() {
-            let errors_before = self.diags.error_count();
+            let errors_before = self.error_mark();
             let info = self.t.contracts[c].clone();
             let scope = Scope {
                 module: info.module,
@@ -236,7 +236,7 @@ impl Checker<'_> {
             });
             // A storage field or event with an error may cascade into any function of
             // the contract: leave them all to be checked once it is fixed.
-            if self.diags.error_count() > errors_before {
+            if self.error_mark() > errors_before {
                 self.with_errors
                     .extend(info.init.iter().chain(&info.functions));
             }
@@ -251,7 +251,7 @@ impl Checker<'_> {
                 contract: d.contract,
             };
             let decl = d.decl.clone();
-            let errors_before = self.diags.error_count();
+            let errors_before = self.error_mark();
             let params = decl
                 .params
                 .iter()
@@ -262,7 +262,7 @@ impl Checker<'_> {
                 None => Ty::Unit,
             };
             self.sigs.push(Sig { params, ret });
-            if self.diags.error_count() > errors_before {
+            if self.error_mark() > errors_before {
                 self.with_errors.insert(FnId(i as u32));
             }
         }

@@ -191,7 +191,7 @@ impl Checker<'_> {
         } else if let Some(help) = familiar_name_help(&id.name) {
             d = d.with_help(help);
         }
-        self.err(d);
+        self.err_or_failed_import(cx.scope, &id.name, d);
         error_expr(id.span)
     }
 
