@@ -18,3 +18,11 @@ pub mod resolve;
 pub mod source;
 pub mod span;
 pub mod typeck;
+
+#[cfg(test)]
+mod testdata {
+    //! Sources shared by the unit tests of several passes.
+
+    /// The contract of the language spec, §1: also the pass case `spec_token`.
+    pub const SPEC_TOKEN: &str = include_str!("../../tests/compile/pass/spec_token.braid");
+}

@@ -38,45 +38,8 @@ fn one(src: &str) -> Module {
     ms.remove(0)
 }
 
-const SPEC_TOKEN: &str = r#"
-use std::math::{min, mul_div};
-
-contract Token {
-    storage {
-        owner: address,
-        total_supply: u128,
-        balances: map<address, u128>,
-        allowances: map<(address, address), u128>,
-    }
-
-    event Transfer(from: address, to: address, amount: u128);
-
-    init(supply: u128)
-        writes owner, total_supply, balances[caller]
-    {
-        owner = caller;
-        total_supply = supply;
-        balances[caller] = supply;
-    }
-
-    pub fn transfer(to: address, amount: u128) -> bool
-        writes balances[caller], balances[to]
-    {
-        let have = balances[caller];
-        require(have >= amount, "insufficient balance");
-        balances[caller] = have - amount;
-        balances[to] += amount;
-        emit Transfer(caller, to, amount);
-        true
-    }
-
-    pub view fn balance_of(who: address) -> u128
-        reads balances[who]
-    {
-        balances[who]
-    }
-}
-"#;
+/// The contract of the language spec, §1 (also a snapshot case).
+const SPEC_TOKEN: &str = crate::testdata::SPEC_TOKEN;
 
 #[test]
 fn spec_token_compiles_and_runs() {
