@@ -272,6 +272,20 @@ impl<'d> Checker<'d> {
         self.diags.error_count() + self.silent_errors
     }
 
+    /// Reports E0302 for `name`, a `what` declared again among `declared` (the first
+    /// one of that name in `declared` is labelled as the first declaration).
+    pub(crate) fn report_duplicate<'a>(
+        &mut self,
+        what: &str,
+        name: &ast::Ident,
+        mut declared: impl Iterator<Item = &'a ast::Ident>,
+    ) {
+        let first = declared
+            .find(|d| d.name == name.name)
+            .map_or(name.span, |d| d.span);
+        self.err(tables::duplicate_diagnostic(what, name, first));
+    }
+
     /// Records `d` about an unknown `name`, unless `name` comes from a `use` that
     /// already failed (module not found, or the name not in it): that error was
     /// reported once at the `use`, and each use of the name would only repeat it.
@@ -520,21 +534,7 @@ impl<'d> Checker<'d> {
         cx.resolved = resolved;
         for (p, (_, ty)) in d.decl.params.iter().zip(&sig.params) {
             if cx.scopes[0].iter().any(|(n, _)| *n == p.name.name) {
-                let first = d
-                    .decl
-                    .params
-                    .iter()
-                    .find(|q| q.name.name == p.name.name)
-                    .map_or(p.name.span, |q| q.name.span);
-                self.err(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        p.name.span,
-                        format!("the parameter `{}` is declared twice", p.name.name),
-                    )
-                    .with_label("declared again here")
-                    .with_secondary(first, "first declared here"),
-                );
+                self.report_duplicate("parameter", &p.name, d.decl.params.iter().map(|q| &q.name));
             }
             cx.bind(&p.name, ty.clone(), false);
         }

@@ -129,15 +129,19 @@ pub(crate) fn builtin(name: &str) -> Option<Intrinsic> {
 }
 
 fn duplicate(diags: &mut Diagnostics, what: &str, name: &ast::Ident, first: Span) {
-    diags.push(
-        Diagnostic::new(
-            Code::Duplicate,
-            name.span,
-            format!("the {what} `{}` is declared twice", name.name),
-        )
-        .with_label("declared again here")
-        .with_secondary(first, "first declared here"),
-    );
+    diags.push(duplicate_diagnostic(what, name, first));
+}
+
+/// E0302: the `what` (field, parameter, function…) `name` is declared again; `first`
+/// is where it was declared first.
+pub(crate) fn duplicate_diagnostic(what: &str, name: &ast::Ident, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::Duplicate,
+        name.span,
+        format!("the {what} `{}` is declared twice", name.name),
+    )
+    .with_label("declared again here")
+    .with_secondary(first, "first declared here")
 }
 
 /// Inserts `name` into `map` unless it is there already (E0302).

@@ -26,20 +26,7 @@ impl Checker<'_> {
             let mut fields: Vec<(String, Ty)> = Vec::new();
             for f in &decl.fields {
                 if fields.iter().any(|(n, _)| *n == f.name.name) {
-                    let first = decl
-                        .fields
-                        .iter()
-                        .find(|g| g.name.name == f.name.name)
-                        .map_or(f.name.span, |g| g.name.span);
-                    self.err(
-                        Diagnostic::new(
-                            Code::Duplicate,
-                            f.name.span,
-                            format!("the field `{}` is declared twice", f.name.name),
-                        )
-                        .with_label("declared again here")
-                        .with_secondary(first, "first declared here"),
-                    );
+                    self.report_duplicate("field", &f.name, decl.fields.iter().map(|g| &g.name));
                     continue;
                 }
                 let ty = self.resolve_ty(scope, &f.ty);
@@ -201,19 +188,10 @@ impl Checker<'_> {
                 for p in &e.params {
                     let ty = self.resolve_ty(scope, &p.ty);
                     if params.iter().any(|(n, _)| *n == p.name.name) {
-                        let first = e
-                            .params
-                            .iter()
-                            .find(|q| q.name.name == p.name.name)
-                            .map_or(p.name.span, |q| q.name.span);
-                        self.err(
-                            Diagnostic::new(
-                                Code::Duplicate,
-                                p.name.span,
-                                format!("the parameter `{}` is declared twice", p.name.name),
-                            )
-                            .with_label("declared again here")
-                            .with_secondary(first, "first declared here"),
+                        self.report_duplicate(
+                            "parameter",
+                            &p.name,
+                            e.params.iter().map(|q| &q.name),
                         );
                     }
                     params.push((p.name.name.clone(), ty));
