@@ -82,10 +82,10 @@ pub struct RunArgs {
     /// Print one JSON object (receipts and digest) instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Execute blocks with the parallel executor.
+    /// Execute blocks with the parallel executor (not built yet: blocks run sequentially, which defines the same results).
     #[arg(long)]
     pub parallel: bool,
-    /// Worker threads for the parallel executor.
+    /// Worker threads for the parallel executor (not built yet).
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
     /// The execution engine.
@@ -110,7 +110,7 @@ compile, a failed deployment or a failed expectation, 2 usage or I/O error.";
 pub enum Engine {
     /// The reference interpreter.
     Interp,
-    /// The Cranelift JIT.
+    /// The Cranelift JIT (not built yet: the interpreter runs, with the same results by definition).
     Jit,
 }
 
