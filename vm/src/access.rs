@@ -44,22 +44,30 @@ pub struct AccessSet {
 
 impl AccessSet {
     /// Builds a set from entries in any order, merging duplicates.
-    pub fn from_entries(mut entries: Vec<AccessEntry>) -> AccessSet {
-        entries.sort_unstable();
-        let mut out: Vec<AccessEntry> = Vec::with_capacity(entries.len());
-        for e in entries {
-            match out.last_mut() {
-                Some(last)
-                    if last.contract == e.contract
-                        && last.field == e.field
-                        && last.key == e.key =>
-                {
-                    last.write |= e.write;
-                }
-                _ => out.push(e),
+    pub fn from_entries(entries: Vec<AccessEntry>) -> AccessSet {
+        let mut set = AccessSet { entries };
+        set.normalize();
+        set
+    }
+
+    /// Sorts the entries and merges duplicate keys (a write wins), in place.
+    fn normalize(&mut self) {
+        self.entries.sort_unstable();
+        self.entries.dedup_by(|later, kept| {
+            let same = later.contract == kept.contract
+                && later.field == kept.field
+                && later.key == kept.key;
+            if same {
+                kept.write |= later.write;
             }
-        }
-        AccessSet { entries: out }
+            same
+        });
+    }
+
+    /// The number of write entries (a lower bound of the words a transaction
+    /// writes, to size its write buffer).
+    pub fn write_entries(&self) -> usize {
+        self.entries.iter().filter(|e| e.write).count()
     }
 
     /// The entries, sorted by (contract, field, key).
@@ -93,34 +101,40 @@ impl AccessSet {
         target: &Address,
         args: &[U256],
     ) -> Result<AccessSet, Failure> {
+        let mut set = AccessSet::default();
+        set.evaluate_into(patterns, sender, target, args)?;
+        Ok(set)
+    }
+
+    /// [`AccessSet::evaluate`] into this set, replacing its entries but reusing their
+    /// allocation (an executor keeps one set across transactions). After an error
+    /// the set is empty.
+    pub fn evaluate_into(
+        &mut self,
+        patterns: &[AccessPattern],
+        sender: &Address,
+        target: &Address,
+        args: &[U256],
+    ) -> Result<(), Failure> {
+        self.entries.clear();
         let env = Env {
             caller: address_to_word(sender),
             target: address_to_word(target),
             args,
         };
-        let mut entries = Vec::with_capacity(patterns.len());
-        let mut key_words = Vec::new();
+        self.entries.reserve(patterns.len());
         for p in patterns {
-            let contract = word_to_address(env.eval(&p.contract)?);
-            let key = match &p.key {
-                KeyPattern::Scalar => AccessKey::Key(U256::ZERO),
-                KeyPattern::Whole => AccessKey::Whole,
-                KeyPattern::Key(ws) => {
-                    key_words.clear();
-                    for w in ws {
-                        key_words.push(env.eval(w)?);
-                    }
-                    AccessKey::Key(map_key_word(&key_words))
+            let entry = env.entry(p);
+            match entry {
+                Ok(e) => self.entries.push(e),
+                Err(f) => {
+                    self.entries.clear();
+                    return Err(f);
                 }
-            };
-            entries.push(AccessEntry {
-                contract,
-                field: p.field,
-                key,
-                write: p.write,
-            });
+            }
         }
-        Ok(AccessSet::from_entries(entries))
+        self.normalize();
+        Ok(())
     }
 }
 
@@ -132,6 +146,31 @@ struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// The concrete entry of one pattern.
+    fn entry(&self, p: &AccessPattern) -> Result<AccessEntry, Failure> {
+        let contract = word_to_address(self.eval(&p.contract)?);
+        let key = match &p.key {
+            KeyPattern::Scalar => AccessKey::Key(U256::ZERO),
+            KeyPattern::Whole => AccessKey::Whole,
+            KeyPattern::Key(ws) => match ws.as_slice() {
+                [w] => AccessKey::Key(map_key_word(&[self.eval(w)?])),
+                _ => {
+                    let words = ws
+                        .iter()
+                        .map(|w| self.eval(w))
+                        .collect::<Result<Vec<U256>, Failure>>()?;
+                    AccessKey::Key(map_key_word(&words))
+                }
+            },
+        };
+        Ok(AccessEntry {
+            contract,
+            field: p.field,
+            key,
+            write: p.write,
+        })
+    }
+
     fn eval(&self, e: &WordExpr) -> Result<U256, Failure> {
         Ok(match e {
             WordExpr::Param(i) => *self.args.get(usize::from(*i)).ok_or_else(|| {

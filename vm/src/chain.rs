@@ -5,7 +5,7 @@
 //! chain before a block (history, undo, rollback) costs nothing.
 
 use crate::access::AccessSet;
-use crate::exec::{self, Entry};
+use crate::exec::{self, Entry, Scratch};
 use crate::interp::CodeStore;
 use crate::receipt::{Failure, Receipt};
 use crate::state::WorldState;
@@ -162,13 +162,24 @@ impl Chain {
     /// Runs a block sequentially in order: each transaction sees the writes of the
     /// successful ones before it; a failed one leaves nothing. One receipt per tx.
     pub fn execute_block(&mut self, block: BlockContext, txs: &[Transaction]) -> Vec<Receipt> {
+        self.execute_block_in(&mut Scratch::default(), block, txs)
+    }
+
+    /// [`Chain::execute_block`] with an executor's reusable buffers (an executor
+    /// that runs many blocks keeps one [`Scratch`]).
+    pub fn execute_block_in(
+        &mut self,
+        scratch: &mut Scratch,
+        block: BlockContext,
+        txs: &[Transaction],
+    ) -> Vec<Receipt> {
         let mut receipts = Vec::with_capacity(txs.len());
         for tx in txs {
-            let outcome = exec::execute_tx(self, &self.state, block, tx);
-            if outcome.receipt.is_success() {
-                self.state.apply(outcome.writes);
+            let receipt = exec::execute_tx_in(scratch, self, &self.state, block, tx);
+            if receipt.is_success() {
+                self.state.apply(scratch.writes().iter().copied());
             }
-            receipts.push(outcome.receipt);
+            receipts.push(receipt);
         }
         receipts
     }

@@ -3,8 +3,9 @@
 //! - **Registers**: one `Vec<U256>` for the whole call stack; each frame owns the
 //!   window `base..base + n_regs`, the callee's window starting where the caller's
 //!   ends. Arguments are copied into the callee's first registers, the rest zeroed.
-//!   No allocation per instruction (only when the register file grows, when an
-//!   event is emitted, and when a transaction fails with a message).
+//!   No allocation per instruction: the register file, the frame stack, the write
+//!   buffer and the event buffers come from a reusable [`Scratch`] and only grow
+//!   (a failure with a message allocates the message).
 //! - **Gas** (language spec §6): a basic block's cost, precomputed by the verifier,
 //!   is charged on entry to the block; with less gas left than the cost the
 //!   transaction fails with `OutOfGas` before the block runs and uses its whole
@@ -21,11 +22,14 @@
 
 mod arith;
 mod call;
+mod scratch;
 mod storage;
 
 pub use arith::{arith, cast, cmp, mul_div, not, sqrt, width_max};
-pub use storage::TxStorage;
+pub use scratch::Scratch;
+pub(crate) use scratch::{Buffers, recycle};
 pub(crate) use storage::hex;
+pub use storage::{TxStorage, WriteBuffer};
 
 use crate::access::AccessSet;
 use crate::receipt::{Event, Failure};
@@ -44,7 +48,8 @@ pub trait CodeStore {
     fn code_at(&self, addr: &Address) -> Option<&VerifiedModule>;
 }
 
-/// An event as emitted, before it is rendered into a receipt's [`Event`].
+/// An event as emitted, before it is rendered into a receipt's [`Event`] (only
+/// after the transaction succeeded).
 #[derive(Clone, Debug)]
 pub struct RawEvent<'a> {
     /// The emitting contract.
@@ -53,26 +58,26 @@ pub struct RawEvent<'a> {
     pub module: &'a VerifiedModule,
     /// The event index in the module.
     pub event: u16,
-    /// The argument words.
-    pub args: Vec<U256>,
+    /// The argument words: this range of the machine's event words.
+    pub words: std::ops::Range<usize>,
 }
 
 impl RawEvent<'_> {
-    /// The receipt form of the event.
-    pub fn render(&self) -> Event {
+    /// The receipt form of the event, its argument words taken from `words`.
+    pub fn render(&self, words: &[U256]) -> Event {
         let def = self.module.module.events.get(usize::from(self.event));
         Event {
             contract: self.contract,
             name: def.map(|d| d.name.clone()).unwrap_or_default(),
             params: def.map(|d| d.params.clone()).unwrap_or_default(),
-            args: self.args.clone(),
+            args: words.get(self.words.clone()).unwrap_or(&[]).to_vec(),
         }
     }
 }
 
 /// One activation on the call stack.
 #[derive(Clone, Copy)]
-struct Frame<'a> {
+pub(crate) struct Frame<'a> {
     module: &'a VerifiedModule,
     func: &'a Function,
     info: &'a FunctionInfo,
@@ -121,10 +126,12 @@ pub struct Machine<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> {
     gas_limit: u64,
     gas_left: u64,
     events: Vec<RawEvent<'a>>,
+    event_words: Vec<U256>,
 }
 
 impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
-    /// A machine for one transaction reading `state`, allowed `access`, with `gas_limit`.
+    /// A machine for one transaction reading `state`, allowed `access`, with `gas_limit`,
+    /// with fresh buffers (see [`Machine::with_scratch`] to reuse them).
     pub fn new(
         code: &'a C,
         state: &'a S,
@@ -132,16 +139,52 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         block: BlockContext,
         gas_limit: u64,
     ) -> Self {
-        Machine {
+        Self::with_scratch(
             code,
-            storage: TxStorage::new(state),
+            state,
             access,
             block,
-            regs: Vec::with_capacity(256),
-            frames: Vec::with_capacity(8),
+            gas_limit,
+            &mut Scratch::default(),
+        )
+    }
+
+    /// [`Machine::new`] taking its buffers from `scratch` (hand them back with
+    /// [`Machine::finish`]); the write buffer is sized for the access set's writes.
+    pub fn with_scratch(
+        code: &'a C,
+        state: &'a S,
+        access: &'a AccessSet,
+        block: BlockContext,
+        gas_limit: u64,
+        scratch: &mut Scratch,
+    ) -> Self {
+        Self::with_buffers(code, state, access, block, gas_limit, &mut scratch.bufs)
+    }
+
+    pub(crate) fn with_buffers(
+        code: &'a C,
+        state: &'a S,
+        access: &'a AccessSet,
+        block: BlockContext,
+        gas_limit: u64,
+        bufs: &mut Buffers,
+    ) -> Self {
+        let mut storage = TxStorage::with_buffer(state, std::mem::take(&mut bufs.writes));
+        storage.reserve(access.write_entries());
+        let mut event_words = std::mem::take(&mut bufs.event_words);
+        event_words.clear();
+        Machine {
+            code,
+            storage,
+            access,
+            block,
+            regs: std::mem::take(&mut bufs.regs),
+            frames: recycle(std::mem::take(&mut bufs.frames)),
             gas_limit,
             gas_left: gas_limit,
-            events: Vec::new(),
+            events: recycle(std::mem::take(&mut bufs.events)),
+            event_words,
         }
     }
 
@@ -150,9 +193,35 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         self.gas_limit.saturating_sub(self.gas_left)
     }
 
-    /// The buffered storage writes and events, to commit after a success.
-    pub fn into_effects(self) -> (TxStorage<'a, S>, Vec<RawEvent<'a>>) {
-        (self.storage, self.events)
+    /// The events emitted so far, in receipt form.
+    pub fn events(&self) -> Vec<Event> {
+        self.events
+            .iter()
+            .map(|e| e.render(&self.event_words))
+            .collect()
+    }
+
+    /// The buffered storage writes.
+    pub fn writes(&self) -> &WriteBuffer {
+        self.storage.writes()
+    }
+
+    /// Hands the buffers back to `scratch`, keeping the buffered writes (for the
+    /// caller to commit) when `keep_writes`, else dropping them.
+    pub fn finish(self, scratch: &mut Scratch, keep_writes: bool) {
+        self.finish_buffers(&mut scratch.bufs, keep_writes);
+    }
+
+    pub(crate) fn finish_buffers(self, bufs: &mut Buffers, keep_writes: bool) {
+        let mut writes = self.storage.into_writes();
+        if !keep_writes {
+            writes.clear();
+        }
+        bufs.writes = writes;
+        bufs.regs = self.regs;
+        bufs.frames = recycle(self.frames);
+        bufs.events = recycle(self.events);
+        bufs.event_words = self.event_words;
     }
 
     /// Runs function `func` of `module` deployed at `self_addr`, called by `caller`
@@ -438,12 +507,18 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
                 return Ok(Flow::Switch);
             }
             Instr::Emit { event, args } => {
-                let args = self.slice(base, *args)?.to_vec();
+                let start = self.event_words.len();
+                let src = base + usize::from(args.start.0);
+                let words = self
+                    .regs
+                    .get(src..src + usize::from(args.n))
+                    .ok_or_else(internal("register range out of range"))?;
+                self.event_words.extend_from_slice(words);
                 self.events.push(RawEvent {
                     contract: frame.self_addr,
                     module: frame.module,
                     event: *event,
-                    args,
+                    words: start..self.event_words.len(),
                 });
                 return Ok(Flow::Next);
             }
