@@ -264,9 +264,8 @@ fn run_bufs<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
         call.args,
     );
     let gas_used = machine.gas_used();
-    match result {
-        Ok(ret) => {
-            let events = machine.events();
+    match result.and_then(|ret| Ok((ret, machine.events()?))) {
+        Ok((ret, events)) => {
             machine.finish_buffers(bufs, true);
             Receipt {
                 status: Ok(()),

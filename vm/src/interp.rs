@@ -64,14 +64,20 @@ pub struct RawEvent<'a> {
 
 impl RawEvent<'_> {
     /// The receipt form of the event, its argument words taken from `words`.
-    pub fn render(&self, words: &[U256]) -> Event {
-        let def = self.module.module.events.get(usize::from(self.event));
-        Event {
+    pub fn render(&self, words: &[U256]) -> Result<Event, Failure> {
+        let def = self
+            .module
+            .event_defs
+            .get(usize::from(self.event))
+            .ok_or_else(internal("event index"))?;
+        let args = words
+            .get(self.words.clone())
+            .ok_or_else(internal("event words"))?;
+        Ok(Event {
             contract: self.contract,
-            name: def.map(|d| d.name.clone()).unwrap_or_default(),
-            params: def.map(|d| d.params.clone()).unwrap_or_default(),
-            args: words.get(self.words.clone()).unwrap_or(&[]).to_vec(),
-        }
+            def: std::sync::Arc::clone(def),
+            args: args.to_vec(),
+        })
     }
 }
 
@@ -194,7 +200,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
     }
 
     /// The events emitted so far, in receipt form.
-    pub fn events(&self) -> Vec<Event> {
+    pub fn events(&self) -> Result<Vec<Event>, Failure> {
         self.events
             .iter()
             .map(|e| e.render(&self.event_words))

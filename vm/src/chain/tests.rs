@@ -71,7 +71,7 @@ fn transfer_block_commits_and_emits() {
     assert_eq!(receipts[0].ret, vec![u(1)]);
     assert_eq!(receipts[0].ret_type, ValueType::Bool);
     assert_eq!(receipts[0].events.len(), 1);
-    assert_eq!(receipts[0].events[0].name, "Transfer");
+    assert_eq!(receipts[0].events[0].name(), "Transfer");
     assert_eq!(receipts[0].events[0].contract, t);
     assert_eq!(
         receipts[0].events[0].args,
