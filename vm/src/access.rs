@@ -13,6 +13,10 @@ use crate::receipt::Failure;
 use braid_bytecode::encode::{address_to_word, map_key_word, sub_account, word_to_address};
 use braid_bytecode::{AccessPattern, KeyPattern, U256, WordExpr};
 
+/// Sets up to this size are searched linearly (cheaper than a binary search over
+/// 20-byte addresses for the few entries a transaction usually has).
+const LINEAR_MAX: usize = 16;
+
 /// Which keys of a field an entry covers. `Whole` sorts before every `Key`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccessKey {
@@ -78,6 +82,18 @@ impl AccessSet {
     /// Whether the set allows reading (or, with `write`, writing) `field[key]` of
     /// `contract`: a write needs a write entry; a read is allowed by either.
     pub fn allows(&self, contract: &Address, field: u16, key: U256, write: bool) -> bool {
+        let hit = |e: &AccessEntry| {
+            e.field == field
+                && (e.write || !write)
+                && match e.key {
+                    AccessKey::Whole => true,
+                    AccessKey::Key(k) => k == key,
+                }
+                && e.contract == *contract
+        };
+        if self.entries.len() <= LINEAR_MAX {
+            return self.entries.iter().any(hit);
+        }
         let start = self
             .entries
             .partition_point(|e| (&e.contract, e.field) < (contract, field));
@@ -153,7 +169,7 @@ impl Env<'_> {
             KeyPattern::Scalar => AccessKey::Key(U256::ZERO),
             KeyPattern::Whole => AccessKey::Whole,
             KeyPattern::Key(ws) => match ws.as_slice() {
-                [w] => AccessKey::Key(map_key_word(&[self.eval(w)?])),
+                [w] => AccessKey::Key(self.eval(w)?),
                 _ => {
                     let words = ws
                         .iter()

@@ -8,11 +8,12 @@ use crate::access::AccessSet;
 use crate::exec::{self, Entry, Scratch};
 use crate::interp::CodeStore;
 use crate::receipt::{Failure, Receipt};
-use crate::state::WorldState;
+use crate::state::{self, WorldState};
 use crate::verify::{self, VerifiedModule, VerifyError};
 use crate::{Address, BlockContext, Transaction};
 use braid_bytecode::encode::{self, DecodeError};
 use braid_bytecode::{Module, U256};
+use code::CodeView;
 use std::sync::Arc;
 
 /// Why a module could not be loaded.
@@ -174,10 +175,12 @@ impl Chain {
         txs: &[Transaction],
     ) -> Vec<Receipt> {
         let mut receipts = Vec::with_capacity(txs.len());
+        let (code, storage) = self.state.code_and_storage_mut();
+        let view = CodeView::new(code, &self.modules);
         for tx in txs {
-            let receipt = exec::execute_tx_in(scratch, self, &self.state, block, tx);
+            let receipt = exec::execute_tx_in(scratch, &view, &*storage, block, tx);
             if receipt.is_success() {
-                self.state.apply(scratch.writes().iter().copied());
+                state::apply_writes(storage, scratch.writes().iter().copied());
             }
             receipts.push(receipt);
         }
@@ -210,5 +213,6 @@ impl Chain {
     }
 }
 
+mod code;
 #[cfg(test)]
 mod tests;

@@ -117,18 +117,18 @@ impl WorldState {
 
     /// Sets a slot; zero deletes it.
     pub fn set(&mut self, key: SlotKey, value: U256) {
-        if value.is_zero() {
-            self.storage.remove(&key);
-        } else {
-            self.storage.insert(key, value);
-        }
+        set_slot(&mut self.storage, key, value);
     }
 
     /// Applies a transaction's (or a block's) writes.
     pub fn apply<I: IntoIterator<Item = (SlotKey, U256)>>(&mut self, writes: I) {
-        for (k, v) in writes {
-            self.set(k, v);
-        }
+        apply_writes(&mut self.storage, writes);
+    }
+
+    /// The deployed code (read) and the storage (read and write) at once, for an
+    /// executor that resolves code while it commits storage.
+    pub fn code_and_storage_mut(&mut self) -> (&im::OrdMap<Address, [u8; 32]>, &mut StorageMap) {
+        (&self.code, &mut self.storage)
     }
 
     /// The number of non-zero storage words.
@@ -208,6 +208,28 @@ impl WorldState {
             h.update(&n.to_be_bytes());
         }
         *h.finalize().as_bytes()
+    }
+}
+
+impl StateRead for StorageMap {
+    fn storage(&self, key: &SlotKey) -> U256 {
+        self.get(key).copied().unwrap_or(U256::ZERO)
+    }
+}
+
+/// Sets a slot of a storage map; zero deletes it.
+pub fn set_slot(storage: &mut StorageMap, key: SlotKey, value: U256) {
+    if value.is_zero() {
+        storage.remove(&key);
+    } else {
+        storage.insert(key, value);
+    }
+}
+
+/// Applies writes to a storage map in order (zero deletes).
+pub fn apply_writes<I: IntoIterator<Item = (SlotKey, U256)>>(storage: &mut StorageMap, writes: I) {
+    for (k, v) in writes {
+        set_slot(storage, k, v);
     }
 }
 

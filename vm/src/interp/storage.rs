@@ -147,7 +147,10 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         if key.n == 0 {
             return Ok(U256::ZERO);
         }
-        Ok(map_key_word(self.slice(base, key)?))
+        match self.slice(base, key)? {
+            [w] => Ok(*w),
+            words => Ok(map_key_word(words)),
+        }
     }
 
     /// Fails with `AccessViolation` unless the access set allows the access.
