@@ -9,8 +9,9 @@
 //! `AccessViolation` outside it.
 
 use crate::Address;
+use crate::keymemo::KeyMemo;
 use crate::receipt::Failure;
-use braid_bytecode::encode::{address_to_word, map_key_word, sub_account, word_to_address};
+use braid_bytecode::encode::{address_to_word, word_to_address};
 use braid_bytecode::{AccessPattern, KeyPattern, U256, WordExpr};
 
 /// Sets up to this size are searched linearly (cheaper than a binary search over
@@ -132,11 +133,24 @@ impl AccessSet {
         target: &Address,
         args: &[U256],
     ) -> Result<(), Failure> {
+        self.evaluate_with(patterns, sender, target, args, &mut KeyMemo::default())
+    }
+
+    /// [`AccessSet::evaluate_into`] deriving keys through an executor's memo.
+    pub(crate) fn evaluate_with(
+        &mut self,
+        patterns: &[AccessPattern],
+        sender: &Address,
+        target: &Address,
+        args: &[U256],
+        memo: &mut KeyMemo,
+    ) -> Result<(), Failure> {
         self.entries.clear();
-        let env = Env {
+        let mut env = Env {
             caller: address_to_word(sender),
             target: address_to_word(target),
             args,
+            memo,
         };
         self.entries.reserve(patterns.len());
         for p in patterns {
@@ -159,24 +173,19 @@ struct Env<'a> {
     caller: U256,
     target: U256,
     args: &'a [U256],
+    memo: &'a mut KeyMemo,
 }
 
 impl Env<'_> {
     /// The concrete entry of one pattern.
-    fn entry(&self, p: &AccessPattern) -> Result<AccessEntry, Failure> {
+    fn entry(&mut self, p: &AccessPattern) -> Result<AccessEntry, Failure> {
         let contract = word_to_address(self.eval(&p.contract)?);
         let key = match &p.key {
             KeyPattern::Scalar => AccessKey::Key(U256::ZERO),
             KeyPattern::Whole => AccessKey::Whole,
             KeyPattern::Key(ws) => match ws.as_slice() {
                 [w] => AccessKey::Key(self.eval(w)?),
-                _ => {
-                    let words = ws
-                        .iter()
-                        .map(|w| self.eval(w))
-                        .collect::<Result<Vec<U256>, Failure>>()?;
-                    AccessKey::Key(map_key_word(&words))
-                }
+                _ => AccessKey::Key(self.with_words(ws, |memo, words| memo.map_key(words))?),
             },
         };
         Ok(AccessEntry {
@@ -187,7 +196,7 @@ impl Env<'_> {
         })
     }
 
-    fn eval(&self, e: &WordExpr) -> Result<U256, Failure> {
+    fn eval(&mut self, e: &WordExpr) -> Result<U256, Failure> {
         Ok(match e {
             WordExpr::Param(i) => *self.args.get(usize::from(*i)).ok_or_else(|| {
                 Failure::Internal(format!(
@@ -199,19 +208,37 @@ impl Env<'_> {
             WordExpr::Const(c) => *c,
             WordExpr::Sub { base, key } => {
                 let base = word_to_address(self.eval(base)?);
-                let mut words = Vec::with_capacity(key.len());
-                for k in key {
-                    words.push(self.eval(k)?);
-                }
-                address_to_word(&sub_account(&base, &words))
+                let sub = self.with_words(key, |memo, words| memo.sub_account(&base, words))?;
+                address_to_word(&sub)
             }
         })
+    }
+
+    /// Evaluates `exprs` and applies `f` to the words (on the stack when few).
+    fn with_words<R>(
+        &mut self,
+        exprs: &[WordExpr],
+        f: impl FnOnce(&mut KeyMemo, &[U256]) -> R,
+    ) -> Result<R, Failure> {
+        let mut small = [U256::ZERO; 4];
+        if let Some(dst) = small.get_mut(..exprs.len()) {
+            for (d, e) in dst.iter_mut().zip(exprs) {
+                *d = self.eval(e)?;
+            }
+            return Ok(f(self.memo, small.get(..exprs.len()).unwrap_or(&[])));
+        }
+        let words = exprs
+            .iter()
+            .map(|e| self.eval(e))
+            .collect::<Result<Vec<U256>, Failure>>()?;
+        Ok(f(self.memo, &words))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use braid_bytecode::encode::{map_key_word, sub_account};
 
     fn pattern(write: bool, contract: WordExpr, field: u16, key: KeyPattern) -> AccessPattern {
         AccessPattern {

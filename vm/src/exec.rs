@@ -160,7 +160,8 @@ pub fn execute_tx_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
         );
     };
     let Scratch { access, bufs } = scratch;
-    if let Err(fail) = access.evaluate_into(&f.access, &tx.sender, &tx.to, &tx.args) {
+    if let Err(fail) = access.evaluate_with(&f.access, &tx.sender, &tx.to, &tx.args, &mut bufs.memo)
+    {
         return Receipt::failed(fail, 0, f.ret.clone());
     }
     run_bufs(

@@ -32,11 +32,12 @@ pub(crate) use storage::hex;
 pub use storage::{TxStorage, WriteBuffer};
 
 use crate::access::AccessSet;
+use crate::keymemo::KeyMemo;
 use crate::receipt::{Event, Failure};
 use crate::state::StateRead;
 use crate::verify::{FunctionInfo, VerifiedModule};
 use crate::{Address, BlockContext};
-use braid_bytecode::encode::{address_to_word, sub_account};
+use braid_bytecode::encode::address_to_word;
 use braid_bytecode::{Function, Instr, Reg, Regs, Terminator, U256};
 
 /// The most frames a call stack may hold (internal and external calls alike).
@@ -133,6 +134,7 @@ pub struct Machine<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> {
     gas_left: u64,
     events: Vec<RawEvent<'a>>,
     event_words: Vec<U256>,
+    memo: KeyMemo,
 }
 
 impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
@@ -191,6 +193,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             gas_left: gas_limit,
             events: recycle(std::mem::take(&mut bufs.events)),
             event_words,
+            memo: std::mem::take(&mut bufs.memo),
         }
     }
 
@@ -228,6 +231,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         bufs.frames = recycle(self.frames);
         bufs.events = recycle(self.events);
         bufs.event_words = self.event_words;
+        bufs.memo = self.memo;
     }
 
     /// Runs function `func` of `module` deployed at `self_addr`, called by `caller`
@@ -487,7 +491,12 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             Instr::BlockNumber { dst } => (*dst, U256::from(self.block.number)),
             Instr::BlockTimestamp { dst } => (*dst, U256::from(self.block.timestamp)),
             Instr::SubAccount { dst, key } => {
-                let sub = sub_account(&frame.self_addr, self.slice(base, *key)?);
+                let start = base + usize::from(key.start.0);
+                let words = self
+                    .regs
+                    .get(start..start + usize::from(key.n))
+                    .ok_or_else(internal("register range out of range"))?;
+                let sub = self.memo.sub_account(&frame.self_addr, words);
                 (*dst, address_to_word(&sub))
             }
             Instr::SLoad { field, key, dst } => {

@@ -16,6 +16,7 @@ pub mod access;
 pub mod chain;
 pub mod exec;
 pub mod interp;
+mod keymemo;
 pub mod receipt;
 pub mod state;
 pub mod verify;

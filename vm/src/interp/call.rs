@@ -12,7 +12,7 @@ use super::storage::hex;
 use super::{Args, CodeStore, Frame, Machine, internal};
 use crate::receipt::Failure;
 use crate::state::StateRead;
-use braid_bytecode::encode::{address_to_word, signature, sub_account, word_to_address};
+use braid_bytecode::encode::{address_to_word, signature, word_to_address};
 use braid_bytecode::{Reg, Regs, U256};
 
 /// The largest word that is an address (2^160 − 1).
@@ -122,7 +122,14 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         }
         let caller_word = match sub_key {
             None => frame.self_word,
-            Some(k) => address_to_word(&sub_account(&frame.self_addr, self.slice(frame.base, k)?)),
+            Some(k) => {
+                let start = frame.base + usize::from(k.start.0);
+                let words = self
+                    .regs
+                    .get(start..start + usize::from(k.n))
+                    .ok_or_else(internal("register range out of range"))?;
+                address_to_word(&self.memo.sub_account(&frame.self_addr, words))
+            }
         };
         self.save_pc(pc)?;
         let base = frame.base + usize::from(frame.func.n_regs);

@@ -16,6 +16,7 @@
 use super::storage::WriteBuffer;
 use super::{Frame, RawEvent};
 use crate::access::AccessSet;
+use crate::keymemo::KeyMemo;
 use crate::state::SlotKey;
 use braid_bytecode::U256;
 
@@ -72,6 +73,8 @@ pub(crate) struct Buffers {
     pub(crate) events: Vec<RawEvent<'static>>,
     /// The argument words of the raw events, back to back.
     pub(crate) event_words: Vec<U256>,
+    /// The key derivation memo, kept across transactions.
+    pub(crate) memo: KeyMemo,
 }
 
 /// An empty vector of `U` reusing `v`'s allocation (see the module documentation;

@@ -3,7 +3,6 @@
 use super::{CodeStore, Frame, Machine};
 use crate::receipt::Failure;
 use crate::state::{FixedHashMap, SlotKey, StateRead};
-use braid_bytecode::encode::map_key_word;
 use braid_bytecode::{Reg, Regs, U256};
 
 /// Up to this many buffered words are found by a linear scan; past it a hash index
@@ -143,14 +142,16 @@ impl<'a, S: StateRead + ?Sized> TxStorage<'a, S> {
 
 impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
     /// The storage key word of the key registers (0 for a scalar field).
-    fn key_word(&self, base: usize, key: Regs) -> Result<U256, Failure> {
+    fn key_word(&mut self, base: usize, key: Regs) -> Result<U256, Failure> {
         if key.n == 0 {
             return Ok(U256::ZERO);
         }
-        match self.slice(base, key)? {
-            [w] => Ok(*w),
-            words => Ok(map_key_word(words)),
-        }
+        let start = base + usize::from(key.start.0);
+        let words = self
+            .regs
+            .get(start..start + usize::from(key.n))
+            .ok_or_else(super::internal("register range out of range"))?;
+        Ok(self.memo.map_key(words))
     }
 
     /// Fails with `AccessViolation` unless the access set allows the access.
