@@ -44,6 +44,17 @@ pub enum DeployError {
     InitFailed(Failure),
 }
 
+/// A transaction resolved once against a chain's code ([`Chain::prepare`]): the
+/// hot path then uses the function's index, never its name.
+#[derive(Clone, Debug)]
+pub struct PreparedTx<'t> {
+    /// The transaction.
+    pub tx: &'t Transaction,
+    /// Its contract's module and function index, or why it cannot run (the failure
+    /// of its receipt).
+    pub entry: Result<(Arc<VerifiedModule>, u16), Failure>,
+}
+
 /// World state and deployed code.
 #[derive(Clone, Debug, Default)]
 pub struct Chain {
@@ -179,6 +190,63 @@ impl Chain {
         let view = CodeView::new(code, &self.modules);
         for tx in txs {
             let receipt = exec::execute_tx_in(scratch, &view, &*storage, block, tx);
+            if receipt.is_success() {
+                state::apply_writes(storage, scratch.writes().iter().copied());
+            }
+            receipts.push(receipt);
+        }
+        receipts
+    }
+
+    /// Resolves a transaction against the deployed code once: its contract, its
+    /// function (by index from then on) and its argument ranges. A transaction that
+    /// cannot run keeps the failure its receipt will carry. A scheduler prepares a
+    /// block up front (in parallel: this takes `&self`) and runs it with
+    /// [`Chain::execute_prepared`].
+    pub fn prepare<'t>(&self, tx: &'t Transaction) -> PreparedTx<'t> {
+        let entry = exec::resolve(self, tx).and_then(|e| {
+            let module = self
+                .modules
+                .get(&e.module.code_hash)
+                .ok_or_else(|| Failure::Internal("module of a resolved entry".to_string()))?;
+            Ok((Arc::clone(module), e.func))
+        });
+        PreparedTx { tx, entry }
+    }
+
+    /// Runs a block of prepared transactions sequentially in order, exactly as
+    /// [`Chain::execute_block`] runs the same transactions (the code cannot change
+    /// between preparing and executing: only deployment changes it, and that needs
+    /// `&mut self`).
+    pub fn execute_prepared(
+        &mut self,
+        block: BlockContext,
+        txs: &[PreparedTx<'_>],
+    ) -> Vec<Receipt> {
+        self.execute_prepared_in(&mut Scratch::default(), block, txs)
+    }
+
+    /// [`Chain::execute_prepared`] with an executor's reusable buffers.
+    pub fn execute_prepared_in(
+        &mut self,
+        scratch: &mut Scratch,
+        block: BlockContext,
+        txs: &[PreparedTx<'_>],
+    ) -> Vec<Receipt> {
+        let mut receipts = Vec::with_capacity(txs.len());
+        let (code, storage) = self.state.code_and_storage_mut();
+        let view = CodeView::new(code, &self.modules);
+        for p in txs {
+            let receipt = match &p.entry {
+                Ok((module, func)) => {
+                    let entry = Entry {
+                        module,
+                        func: *func,
+                    };
+                    exec::execute_entry_in(scratch, &view, &*storage, block, p.tx, entry)
+                }
+                Err(f) => Receipt::failed(f.clone(), 0, braid_bytecode::ValueType::unit()),
+            };
             if receipt.is_success() {
                 state::apply_writes(storage, scratch.writes().iter().copied());
             }

@@ -146,11 +146,26 @@ pub fn execute_tx_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     block: BlockContext,
     tx: &Transaction,
 ) -> Receipt {
+    match resolve(code, tx) {
+        Ok(entry) => execute_entry_in(scratch, code, state, block, tx, entry),
+        Err(f) => {
+            scratch.bufs.writes.clear();
+            Receipt::failed(f, 0, ValueType::unit())
+        }
+    }
+}
+
+/// [`execute_tx_in`] for a transaction whose entry point was already resolved (by
+/// [`resolve`], or as a [`crate::chain::PreparedTx`]): evaluate its access set, run.
+pub fn execute_entry_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    scratch: &mut Scratch,
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    tx: &Transaction,
+    entry: Entry<'_>,
+) -> Receipt {
     scratch.bufs.writes.clear();
-    let entry = match resolve(code, tx) {
-        Ok(e) => e,
-        Err(f) => return Receipt::failed(f, 0, ValueType::unit()),
-    };
     let f = entry.module.module.functions.get(usize::from(entry.func));
     let Some(f) = f else {
         return Receipt::failed(

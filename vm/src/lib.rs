@@ -23,7 +23,7 @@ pub mod verify;
 
 pub use access::{AccessEntry, AccessKey, AccessSet};
 pub use braid_bytecode::{Module, U256, ValueType};
-pub use chain::{Chain, DeployError, LoadError};
+pub use chain::{Chain, DeployError, LoadError, PreparedTx};
 pub use receipt::{Event, Failure, PanicKind, Receipt};
 pub use state::{SlotKey, StateRead, WorldState};
 pub use verify::{VerifiedModule, VerifyError};
