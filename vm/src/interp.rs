@@ -89,8 +89,8 @@ pub(crate) struct Frame<'a> {
     func: &'a Function,
     info: &'a FunctionInfo,
     self_addr: Address,
-    self_word: U256,
-    caller_word: U256,
+    /// The frame's `caller` (an address: the sender, a contract or a sub-account).
+    caller: Address,
     /// First register of the frame's window.
     base: usize,
     /// Current block.
@@ -248,15 +248,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             start: Reg(0),
             n: 0,
         };
-        self.push_frame(
-            module,
-            func,
-            self_addr,
-            address_to_word(&caller),
-            0,
-            entry,
-            Args::Slice(args),
-        )?;
+        self.push_frame(module, func, self_addr, caller, 0, entry, Args::Slice(args))?;
         loop {
             let frame = *self
                 .frames
@@ -331,7 +323,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         module: &'a VerifiedModule,
         func: u16,
         self_addr: Address,
-        caller_word: U256,
+        caller: Address,
         base: usize,
         ret_dst: Regs,
         args: Args<'_>,
@@ -377,8 +369,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             func: function,
             info,
             self_addr,
-            self_word: address_to_word(&self_addr),
-            caller_word,
+            caller,
             base,
             block: 0,
             pc: 0,
@@ -486,8 +477,8 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
                     mul_div(*width, *round_up, a, b, d).map_err(Failure::Panic)?,
                 )
             }
-            Instr::Caller { dst } => (*dst, frame.caller_word),
-            Instr::SelfAddr { dst } => (*dst, frame.self_word),
+            Instr::Caller { dst } => (*dst, addr_word(&frame.caller)),
+            Instr::SelfAddr { dst } => (*dst, addr_word(&frame.self_addr)),
             Instr::BlockNumber { dst } => (*dst, U256::from(self.block.number)),
             Instr::BlockTimestamp { dst } => (*dst, U256::from(self.block.timestamp)),
             Instr::SubAccount { dst, key } => {
@@ -547,6 +538,16 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         self.set(base, value.0, value.1)?;
         Ok(Flow::Next)
     }
+}
+
+/// [`address_to_word`], inlined here (`Caller` and `SelfAddr` run it).
+#[inline]
+fn addr_word(a: &Address) -> U256 {
+    let mut b = [0u8; 32];
+    if let Some(dst) = b.get_mut(12..) {
+        dst.copy_from_slice(a);
+    }
+    U256::from_be_bytes(b)
 }
 
 /// The `Revert` failure with message `strings[msg]`.

@@ -11,7 +11,7 @@ use crate::Address;
 use crate::state::FixedState;
 use braid_bytecode::U256;
 use braid_bytecode::encode::{address_to_word, map_key_word, sub_account, word_to_address};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 /// Table slots (a power of two).
 const SLOTS: usize = 512;
@@ -77,7 +77,7 @@ impl KeyMemo {
             self.slots.resize(SLOTS, None);
         }
         // Truncating the hash is intended: it only picks a slot.
-        let slot = FixedState::default().hash_one(input) as usize % SLOTS;
+        let slot = slot_hash(&input) as usize % SLOTS;
         if let Some(Some((k, v))) = self.slots.get(slot)
             && *k == input
         {
@@ -89,6 +89,31 @@ impl KeyMemo {
         }
         v
     }
+}
+
+/// A fast hash of an input, fed as wide integers (`derive(Hash)` would hash the
+/// address and every word as byte slices).
+fn slot_hash(input: &Input) -> u64 {
+    let mut h = FixedState::default().build_hasher();
+    if let Some(b) = input.base {
+        let mut head = [0u8; 16];
+        let mut tail = [0u8; 8];
+        if let (Some(x), Some(y)) = (b.get(..16), b.get(16..)) {
+            head.copy_from_slice(x);
+            if let Some(t) = tail.get_mut(..4) {
+                t.copy_from_slice(y);
+            }
+        }
+        h.write_u128(u128::from_le_bytes(head));
+        h.write_u64(u64::from_le_bytes(tail) | 1 << 63);
+    }
+    h.write_u8(input.n);
+    for w in input.words.iter().take(usize::from(input.n)) {
+        let [a, b, c, d] = *w.as_limbs();
+        h.write_u128(u128::from(a) | (u128::from(b) << 64));
+        h.write_u128(u128::from(c) | (u128::from(d) << 64));
+    }
+    h.finish()
 }
 
 #[cfg(test)]
