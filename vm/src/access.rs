@@ -23,7 +23,7 @@ const LINEAR_MAX: usize = 16;
 pub enum AccessKey {
     /// Every key of the field (a whole-map pattern `m[*]`).
     Whole,
-    /// One map key word ([`map_key_word`]); `Key(0)` for a scalar field.
+    /// One map key word ([`braid_bytecode::encode::map_key_word`]); `Key(0)` for a scalar field.
     Key(U256),
 }
 
