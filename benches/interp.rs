@@ -7,10 +7,15 @@
 //! iteration runs the block on an O(1) clone of the funded chain.
 //!
 //! Run: `cargo bench --bench interp` (results are in `book/src/performance.md`).
+//!
+//! For deterministic instruction counts, `BRAID_BENCH_ONCE=1` skips criterion and runs
+//! each workload's block once through [`measured_block`] (never inlined), so that
+//! `valgrind --tool=callgrind --toggle-collect='*measured_block*'` counts only the
+//! measured blocks (see the book chapter for the exact command).
 
 use braid_compiler::driver::{self, CompileOptions, Stage};
 use braid_vm::{Address, BlockContext, Chain, Module, Receipt, Transaction, U256};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -410,6 +415,32 @@ fn bench_state_and_compile(c: &mut Criterion, token_module: &Module) {
     g.finish();
 }
 
+/// Runs one measured block on a clone of `chain` (the region callgrind counts).
+#[inline(never)]
+fn measured_block(chain: &Chain, txs: &[Transaction]) -> (Chain, Vec<Receipt>) {
+    let mut c = chain.clone();
+    let receipts = c.execute_block(BLOCK, txs);
+    (c, receipts)
+}
+
+/// `BRAID_BENCH_ONCE`: one block of 1,000-account transfers and one block of swaps,
+/// each run once, for instruction counting (no timing, no criterion).
+fn once(token_module: &Module, dex_module: &Module) {
+    let world = token_world(token_module, 1000);
+    let txs = transfer_block(&world, SEED);
+    let (after, receipts) = measured_block(&world.chain, black_box(&txs));
+    assert!(receipts.iter().all(Receipt::is_success));
+    println!(
+        "transfers/accounts=1000 digest {:02x?}",
+        &after.digest()[..8]
+    );
+    let world = dex_world(token_module, dex_module, 8, 100);
+    let txs = swap_block(&world, SEED);
+    let (after, receipts) = measured_block(&world.chain, black_box(&txs));
+    assert!(receipts.iter().all(Receipt::is_success));
+    println!("swaps/pools=8 digest {:02x?}", &after.digest()[..8]);
+}
+
 fn interp(c: &mut Criterion) {
     let token_module = module_named(compile("token.braid"), "Token");
     let dex_module = module_named(compile("dex.braid"), "Dex");
@@ -431,4 +462,13 @@ criterion_group! {
     config = config();
     targets = interp
 }
-criterion_main!(benches);
+fn main() {
+    if std::env::var_os("BRAID_BENCH_ONCE").is_some() {
+        let token_module = module_named(compile("token.braid"), "Token");
+        let dex_module = module_named(compile("dex.braid"), "Dex");
+        once(&token_module, &dex_module);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

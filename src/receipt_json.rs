@@ -81,8 +81,8 @@ impl ReceiptEntry {
                     .events
                     .iter()
                     .map(|e| EventEntry {
-                        name: e.name.clone(),
-                        args: params_json(&e.params, &e.args),
+                        name: e.name().to_string(),
+                        args: params_json(e.params(), &e.args),
                     })
                     .collect(),
             ),

@@ -9,16 +9,21 @@
 //! `AccessViolation` outside it.
 
 use crate::Address;
+use crate::keymemo::KeyMemo;
 use crate::receipt::Failure;
-use braid_bytecode::encode::{address_to_word, map_key_word, sub_account, word_to_address};
+use braid_bytecode::encode::{address_to_word, word_to_address};
 use braid_bytecode::{AccessPattern, KeyPattern, U256, WordExpr};
+
+/// Sets up to this size are searched linearly (cheaper than a binary search over
+/// 20-byte addresses for the few entries a transaction usually has).
+const LINEAR_MAX: usize = 16;
 
 /// Which keys of a field an entry covers. `Whole` sorts before every `Key`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccessKey {
     /// Every key of the field (a whole-map pattern `m[*]`).
     Whole,
-    /// One map key word ([`map_key_word`]); `Key(0)` for a scalar field.
+    /// One map key word ([`braid_bytecode::encode::map_key_word`]); `Key(0)` for a scalar field.
     Key(U256),
 }
 
@@ -44,22 +49,30 @@ pub struct AccessSet {
 
 impl AccessSet {
     /// Builds a set from entries in any order, merging duplicates.
-    pub fn from_entries(mut entries: Vec<AccessEntry>) -> AccessSet {
-        entries.sort_unstable();
-        let mut out: Vec<AccessEntry> = Vec::with_capacity(entries.len());
-        for e in entries {
-            match out.last_mut() {
-                Some(last)
-                    if last.contract == e.contract
-                        && last.field == e.field
-                        && last.key == e.key =>
-                {
-                    last.write |= e.write;
-                }
-                _ => out.push(e),
+    pub fn from_entries(entries: Vec<AccessEntry>) -> AccessSet {
+        let mut set = AccessSet { entries };
+        set.normalize();
+        set
+    }
+
+    /// Sorts the entries and merges duplicate keys (a write wins), in place.
+    fn normalize(&mut self) {
+        self.entries.sort_unstable();
+        self.entries.dedup_by(|later, kept| {
+            let same = later.contract == kept.contract
+                && later.field == kept.field
+                && later.key == kept.key;
+            if same {
+                kept.write |= later.write;
             }
-        }
-        AccessSet { entries: out }
+            same
+        });
+    }
+
+    /// The number of write entries (a lower bound of the words a transaction
+    /// writes, to size its write buffer).
+    pub fn write_entries(&self) -> usize {
+        self.entries.iter().filter(|e| e.write).count()
     }
 
     /// The entries, sorted by (contract, field, key).
@@ -70,6 +83,18 @@ impl AccessSet {
     /// Whether the set allows reading (or, with `write`, writing) `field[key]` of
     /// `contract`: a write needs a write entry; a read is allowed by either.
     pub fn allows(&self, contract: &Address, field: u16, key: U256, write: bool) -> bool {
+        let hit = |e: &AccessEntry| {
+            e.field == field
+                && (e.write || !write)
+                && match e.key {
+                    AccessKey::Whole => true,
+                    AccessKey::Key(k) => k == key,
+                }
+                && e.contract == *contract
+        };
+        if self.entries.len() <= LINEAR_MAX {
+            return self.entries.iter().any(hit);
+        }
         let start = self
             .entries
             .partition_point(|e| (&e.contract, e.field) < (contract, field));
@@ -93,34 +118,53 @@ impl AccessSet {
         target: &Address,
         args: &[U256],
     ) -> Result<AccessSet, Failure> {
-        let env = Env {
+        let mut set = AccessSet::default();
+        set.evaluate_into(patterns, sender, target, args)?;
+        Ok(set)
+    }
+
+    /// [`AccessSet::evaluate`] into this set, replacing its entries but reusing their
+    /// allocation (an executor keeps one set across transactions). After an error
+    /// the set is empty.
+    pub fn evaluate_into(
+        &mut self,
+        patterns: &[AccessPattern],
+        sender: &Address,
+        target: &Address,
+        args: &[U256],
+    ) -> Result<(), Failure> {
+        self.evaluate_with(patterns, sender, target, args, &mut KeyMemo::default())
+    }
+
+    /// [`AccessSet::evaluate_into`] deriving keys through an executor's memo.
+    pub(crate) fn evaluate_with(
+        &mut self,
+        patterns: &[AccessPattern],
+        sender: &Address,
+        target: &Address,
+        args: &[U256],
+        memo: &mut KeyMemo,
+    ) -> Result<(), Failure> {
+        self.entries.clear();
+        let mut env = Env {
             caller: address_to_word(sender),
             target: address_to_word(target),
             args,
+            memo,
         };
-        let mut entries = Vec::with_capacity(patterns.len());
-        let mut key_words = Vec::new();
+        self.entries.reserve(patterns.len());
         for p in patterns {
-            let contract = word_to_address(env.eval(&p.contract)?);
-            let key = match &p.key {
-                KeyPattern::Scalar => AccessKey::Key(U256::ZERO),
-                KeyPattern::Whole => AccessKey::Whole,
-                KeyPattern::Key(ws) => {
-                    key_words.clear();
-                    for w in ws {
-                        key_words.push(env.eval(w)?);
-                    }
-                    AccessKey::Key(map_key_word(&key_words))
+            let entry = env.entry(p);
+            match entry {
+                Ok(e) => self.entries.push(e),
+                Err(f) => {
+                    self.entries.clear();
+                    return Err(f);
                 }
-            };
-            entries.push(AccessEntry {
-                contract,
-                field: p.field,
-                key,
-                write: p.write,
-            });
+            }
         }
-        Ok(AccessSet::from_entries(entries))
+        self.normalize();
+        Ok(())
     }
 }
 
@@ -129,10 +173,30 @@ struct Env<'a> {
     caller: U256,
     target: U256,
     args: &'a [U256],
+    memo: &'a mut KeyMemo,
 }
 
 impl Env<'_> {
-    fn eval(&self, e: &WordExpr) -> Result<U256, Failure> {
+    /// The concrete entry of one pattern.
+    fn entry(&mut self, p: &AccessPattern) -> Result<AccessEntry, Failure> {
+        let contract = word_to_address(self.eval(&p.contract)?);
+        let key = match &p.key {
+            KeyPattern::Scalar => AccessKey::Key(U256::ZERO),
+            KeyPattern::Whole => AccessKey::Whole,
+            KeyPattern::Key(ws) => match ws.as_slice() {
+                [w] => AccessKey::Key(self.eval(w)?),
+                _ => AccessKey::Key(self.with_words(ws, |memo, words| memo.map_key(words))?),
+            },
+        };
+        Ok(AccessEntry {
+            contract,
+            field: p.field,
+            key,
+            write: p.write,
+        })
+    }
+
+    fn eval(&mut self, e: &WordExpr) -> Result<U256, Failure> {
         Ok(match e {
             WordExpr::Param(i) => *self.args.get(usize::from(*i)).ok_or_else(|| {
                 Failure::Internal(format!(
@@ -144,19 +208,37 @@ impl Env<'_> {
             WordExpr::Const(c) => *c,
             WordExpr::Sub { base, key } => {
                 let base = word_to_address(self.eval(base)?);
-                let mut words = Vec::with_capacity(key.len());
-                for k in key {
-                    words.push(self.eval(k)?);
-                }
-                address_to_word(&sub_account(&base, &words))
+                let sub = self.with_words(key, |memo, words| memo.sub_account(&base, words))?;
+                address_to_word(&sub)
             }
         })
+    }
+
+    /// Evaluates `exprs` and applies `f` to the words (on the stack when few).
+    fn with_words<R>(
+        &mut self,
+        exprs: &[WordExpr],
+        f: impl FnOnce(&mut KeyMemo, &[U256]) -> R,
+    ) -> Result<R, Failure> {
+        let mut small = [U256::ZERO; 4];
+        if let Some(dst) = small.get_mut(..exprs.len()) {
+            for (d, e) in dst.iter_mut().zip(exprs) {
+                *d = self.eval(e)?;
+            }
+            return Ok(f(self.memo, small.get(..exprs.len()).unwrap_or(&[])));
+        }
+        let words = exprs
+            .iter()
+            .map(|e| self.eval(e))
+            .collect::<Result<Vec<U256>, Failure>>()?;
+        Ok(f(self.memo, &words))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use braid_bytecode::encode::{map_key_word, sub_account};
 
     fn pattern(write: bool, contract: WordExpr, field: u16, key: KeyPattern) -> AccessPattern {
         AccessPattern {

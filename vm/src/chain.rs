@@ -5,14 +5,15 @@
 //! chain before a block (history, undo, rollback) costs nothing.
 
 use crate::access::AccessSet;
-use crate::exec::{self, Entry};
+use crate::exec::{self, Entry, Scratch};
 use crate::interp::CodeStore;
 use crate::receipt::{Failure, Receipt};
-use crate::state::WorldState;
+use crate::state::{self, WorldState};
 use crate::verify::{self, VerifiedModule, VerifyError};
 use crate::{Address, BlockContext, Transaction};
 use braid_bytecode::encode::{self, DecodeError};
 use braid_bytecode::{Module, U256};
+use code::CodeView;
 use std::sync::Arc;
 
 /// Why a module could not be loaded.
@@ -41,6 +42,17 @@ pub enum DeployError {
     /// The constructor failed.
     #[error("constructor failed: {0}")]
     InitFailed(Failure),
+}
+
+/// A transaction resolved once against a chain's code ([`Chain::prepare`]): the
+/// hot path then uses the function's index, never its name.
+#[derive(Clone, Debug)]
+pub struct PreparedTx<'t> {
+    /// The transaction.
+    pub tx: &'t Transaction,
+    /// Its contract's module and function index, or why it cannot run (the failure
+    /// of its receipt).
+    pub entry: Result<(Arc<VerifiedModule>, u16), Failure>,
 }
 
 /// World state and deployed code.
@@ -162,13 +174,83 @@ impl Chain {
     /// Runs a block sequentially in order: each transaction sees the writes of the
     /// successful ones before it; a failed one leaves nothing. One receipt per tx.
     pub fn execute_block(&mut self, block: BlockContext, txs: &[Transaction]) -> Vec<Receipt> {
+        self.execute_block_in(&mut Scratch::default(), block, txs)
+    }
+
+    /// [`Chain::execute_block`] with an executor's reusable buffers (an executor
+    /// that runs many blocks keeps one [`Scratch`]).
+    pub fn execute_block_in(
+        &mut self,
+        scratch: &mut Scratch,
+        block: BlockContext,
+        txs: &[Transaction],
+    ) -> Vec<Receipt> {
         let mut receipts = Vec::with_capacity(txs.len());
+        let (code, storage) = self.state.code_and_storage_mut();
+        let view = CodeView::new(code, &self.modules);
         for tx in txs {
-            let outcome = exec::execute_tx(self, &self.state, block, tx);
-            if outcome.receipt.is_success() {
-                self.state.apply(outcome.writes);
+            let receipt = exec::execute_tx_in(scratch, &view, &*storage, block, tx);
+            if receipt.is_success() {
+                state::apply_writes(storage, scratch.writes().iter().copied());
             }
-            receipts.push(outcome.receipt);
+            receipts.push(receipt);
+        }
+        receipts
+    }
+
+    /// Resolves a transaction against the deployed code once: its contract, its
+    /// function (by index from then on) and its argument ranges. A transaction that
+    /// cannot run keeps the failure its receipt will carry. A scheduler prepares a
+    /// block up front (in parallel: this takes `&self`) and runs it with
+    /// [`Chain::execute_prepared`].
+    pub fn prepare<'t>(&self, tx: &'t Transaction) -> PreparedTx<'t> {
+        let entry = exec::resolve(self, tx).and_then(|e| {
+            let module = self
+                .modules
+                .get(&e.module.code_hash)
+                .ok_or_else(|| Failure::Internal("module of a resolved entry".to_string()))?;
+            Ok((Arc::clone(module), e.func))
+        });
+        PreparedTx { tx, entry }
+    }
+
+    /// Runs a block of prepared transactions sequentially in order, exactly as
+    /// [`Chain::execute_block`] runs the same transactions (the code cannot change
+    /// between preparing and executing: only deployment changes it, and that needs
+    /// `&mut self`).
+    pub fn execute_prepared(
+        &mut self,
+        block: BlockContext,
+        txs: &[PreparedTx<'_>],
+    ) -> Vec<Receipt> {
+        self.execute_prepared_in(&mut Scratch::default(), block, txs)
+    }
+
+    /// [`Chain::execute_prepared`] with an executor's reusable buffers.
+    pub fn execute_prepared_in(
+        &mut self,
+        scratch: &mut Scratch,
+        block: BlockContext,
+        txs: &[PreparedTx<'_>],
+    ) -> Vec<Receipt> {
+        let mut receipts = Vec::with_capacity(txs.len());
+        let (code, storage) = self.state.code_and_storage_mut();
+        let view = CodeView::new(code, &self.modules);
+        for p in txs {
+            let receipt = match &p.entry {
+                Ok((module, func)) => {
+                    let entry = Entry {
+                        module,
+                        func: *func,
+                    };
+                    exec::execute_entry_in(scratch, &view, &*storage, block, p.tx, entry)
+                }
+                Err(f) => Receipt::failed(f.clone(), 0, braid_bytecode::ValueType::unit()),
+            };
+            if receipt.is_success() {
+                state::apply_writes(storage, scratch.writes().iter().copied());
+            }
+            receipts.push(receipt);
         }
         receipts
     }
@@ -199,5 +281,6 @@ impl Chain {
     }
 }
 
+mod code;
 #[cfg(test)]
 mod tests;

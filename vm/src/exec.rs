@@ -2,13 +2,18 @@
 //! the access set, run the interpreter, and build the receipt and write set.
 //!
 //! These functions read state through [`StateRead`] and code through [`CodeStore`]
-//! and never mutate anything: the caller commits [`TxOutcome::writes`] (the
-//! sequential [`crate::Chain`], or a scheduler into its block overlay).
+//! and never mutate anything: the caller commits the writes (the sequential
+//! [`crate::Chain`], or a scheduler into its block overlay).
+//!
+//! The hot path is [`execute_tx_in`] / [`run_in`]: they run in an executor's reusable
+//! [`Scratch`] and leave a successful transaction's writes in [`Scratch::writes`].
+//! [`execute_tx`] and [`run`] are the convenience forms with fresh buffers.
 
 use crate::access::AccessSet;
+pub use crate::interp::Scratch;
 use crate::interp::{CodeStore, Machine};
 use crate::receipt::{Failure, Receipt};
-use crate::state::{FixedHashMap, SlotKey, StateRead};
+use crate::state::{SlotKey, StateRead};
 use crate::verify::VerifiedModule;
 use crate::{Address, BlockContext, Transaction};
 use braid_bytecode::{U256, ValueType};
@@ -54,8 +59,9 @@ impl Entry<'_> {
 pub struct TxOutcome {
     /// The receipt.
     pub receipt: Receipt,
-    /// The storage writes to commit (empty after a failure; zero values delete).
-    pub writes: FixedHashMap<SlotKey, U256>,
+    /// The storage writes to commit, each slot once in first-write order (empty
+    /// after a failure; zero values delete).
+    pub writes: Vec<(SlotKey, U256)>,
 }
 
 /// Checks argument words against a function's parameters: count and ranges.
@@ -115,36 +121,82 @@ pub fn access_set<C: CodeStore + ?Sized>(code: &C, tx: &Transaction) -> Result<A
     resolve(code, tx)?.access_set(&tx.sender, &tx.to, &tx.args)
 }
 
-/// Executes a transaction: resolve, evaluate its access set, run.
+/// Executes a transaction: resolve, evaluate its access set, run (fresh buffers).
 pub fn execute_tx<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     code: &C,
     state: &S,
     block: BlockContext,
     tx: &Transaction,
 ) -> TxOutcome {
-    let entry = match resolve(code, tx) {
-        Ok(e) => e,
-        Err(f) => return failed(f, 0, ValueType::unit()),
+    let mut scratch = Scratch::default();
+    let receipt = execute_tx_in(&mut scratch, code, state, block, tx);
+    TxOutcome {
+        receipt,
+        writes: scratch.take_writes(),
+    }
+}
+
+/// Executes a transaction in an executor's `scratch`: resolve, evaluate its access
+/// set, run. After a success its writes are in [`Scratch::writes`] (empty after a
+/// failure) until the next run.
+pub fn execute_tx_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    scratch: &mut Scratch,
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    tx: &Transaction,
+) -> Receipt {
+    match resolve(code, tx) {
+        Ok(entry) => execute_entry_in(scratch, code, state, block, tx, entry),
+        Err(f) => {
+            scratch.bufs.writes.clear();
+            Receipt::failed(f, 0, ValueType::unit())
+        }
+    }
+}
+
+/// [`execute_tx_in`] for a transaction whose entry point was already resolved (by
+/// [`resolve`], or as a [`crate::chain::PreparedTx`]): evaluate its access set, run.
+pub fn execute_entry_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    scratch: &mut Scratch,
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    tx: &Transaction,
+    entry: Entry<'_>,
+) -> Receipt {
+    scratch.bufs.writes.clear();
+    let f = entry.module.module.functions.get(usize::from(entry.func));
+    let Some(f) = f else {
+        return Receipt::failed(
+            Failure::Internal("function index".to_string()),
+            0,
+            ValueType::unit(),
+        );
     };
-    let access = match entry.access_set(&tx.sender, &tx.to, &tx.args) {
-        Ok(a) => a,
-        Err(f) => return failed(f, 0, entry.ret_type()),
-    };
-    run(
+    let Scratch { access, bufs } = scratch;
+    if let Err(fail) = access.evaluate_with(&f.access, &tx.sender, &tx.to, &tx.args, &mut bufs.memo)
+    {
+        return Receipt::failed(fail, 0, f.ret.clone());
+    }
+    run_bufs(
+        bufs,
         code,
         state,
         block,
         entry,
-        tx.to,
-        tx.sender,
-        &tx.args,
-        &access,
-        tx.gas_limit,
+        Call {
+            target: tx.to,
+            sender: tx.sender,
+            args: &tx.args,
+            access,
+            gas_limit: tx.gas_limit,
+        },
     )
 }
 
 /// Runs a resolved entry point (arguments validated) at `target` for `sender` under
-/// a precomputed access set: the transaction path of a scheduler, and deployment.
+/// a precomputed access set, with fresh buffers: deployment, and tests.
 #[allow(clippy::too_many_arguments)]
 pub fn run<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     code: &C,
@@ -157,31 +209,91 @@ pub fn run<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     access: &AccessSet,
     gas_limit: u64,
 ) -> TxOutcome {
-    let ret_type = entry.ret_type();
-    let mut machine = Machine::new(code, state, access, block, gas_limit);
-    let result = machine.run(entry.module, entry.func, target, sender, args);
-    let gas_used = machine.gas_used();
-    match result {
-        Ok(ret) => {
-            let (storage, raw_events) = machine.into_effects();
-            TxOutcome {
-                receipt: Receipt {
-                    status: Ok(()),
-                    gas_used,
-                    ret,
-                    ret_type,
-                    events: raw_events.iter().map(|e| e.render()).collect(),
-                },
-                writes: storage.into_writes(),
-            }
-        }
-        Err(f) => failed(f, gas_used, ret_type),
+    let mut scratch = Scratch::default();
+    let receipt = run_in(
+        &mut scratch,
+        code,
+        state,
+        block,
+        entry,
+        target,
+        sender,
+        args,
+        access,
+        gas_limit,
+    );
+    TxOutcome {
+        receipt,
+        writes: scratch.take_writes(),
     }
 }
 
-fn failed(failure: Failure, gas_used: u64, ret_type: ValueType) -> TxOutcome {
-    TxOutcome {
-        receipt: Receipt::failed(failure, gas_used, ret_type),
-        writes: FixedHashMap::default(),
+/// [`run`] in an executor's `scratch` (the transaction path of a scheduler): after a
+/// success the writes are in [`Scratch::writes`] (empty after a failure).
+#[allow(clippy::too_many_arguments)]
+pub fn run_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    scratch: &mut Scratch,
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    entry: Entry<'_>,
+    target: Address,
+    sender: Address,
+    args: &[U256],
+    access: &AccessSet,
+    gas_limit: u64,
+) -> Receipt {
+    let call = Call {
+        target,
+        sender,
+        args,
+        access,
+        gas_limit,
+    };
+    run_bufs(&mut scratch.bufs, code, state, block, entry, call)
+}
+
+/// The per-call inputs of a run.
+struct Call<'t> {
+    target: Address,
+    sender: Address,
+    args: &'t [U256],
+    access: &'t AccessSet,
+    gas_limit: u64,
+}
+
+fn run_bufs<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    bufs: &mut crate::interp::Buffers,
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    entry: Entry<'_>,
+    call: Call<'_>,
+) -> Receipt {
+    let ret_type = entry.ret_type();
+    let mut machine = Machine::with_buffers(code, state, call.access, block, call.gas_limit, bufs);
+    let result = machine.run(
+        entry.module,
+        entry.func,
+        call.target,
+        call.sender,
+        call.args,
+    );
+    let gas_used = machine.gas_used();
+    match result.and_then(|ret| Ok((ret, machine.events()?))) {
+        Ok((ret, events)) => {
+            machine.finish_buffers(bufs, true);
+            Receipt {
+                status: Ok(()),
+                gas_used,
+                ret,
+                ret_type,
+                events,
+            }
+        }
+        Err(f) => {
+            machine.finish_buffers(bufs, false);
+            Receipt::failed(f, gas_used, ret_type)
+        }
     }
 }

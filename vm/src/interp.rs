@@ -3,8 +3,9 @@
 //! - **Registers**: one `Vec<U256>` for the whole call stack; each frame owns the
 //!   window `base..base + n_regs`, the callee's window starting where the caller's
 //!   ends. Arguments are copied into the callee's first registers, the rest zeroed.
-//!   No allocation per instruction (only when the register file grows, when an
-//!   event is emitted, and when a transaction fails with a message).
+//!   No allocation per instruction: the register file, the frame stack, the write
+//!   buffer and the event buffers come from a reusable [`Scratch`] and only grow
+//!   (a failure with a message allocates the message).
 //! - **Gas** (language spec §6): a basic block's cost, precomputed by the verifier,
 //!   is charged on entry to the block; with less gas left than the cost the
 //!   transaction fails with `OutOfGas` before the block runs and uses its whole
@@ -21,18 +22,22 @@
 
 mod arith;
 mod call;
+mod scratch;
 mod storage;
 
 pub use arith::{arith, cast, cmp, mul_div, not, sqrt, width_max};
-pub use storage::TxStorage;
+pub use scratch::Scratch;
+pub(crate) use scratch::{Buffers, recycle};
 pub(crate) use storage::hex;
+pub use storage::{TxStorage, WriteBuffer};
 
 use crate::access::AccessSet;
+use crate::keymemo::KeyMemo;
 use crate::receipt::{Event, Failure};
 use crate::state::StateRead;
 use crate::verify::{FunctionInfo, VerifiedModule};
 use crate::{Address, BlockContext};
-use braid_bytecode::encode::{address_to_word, sub_account};
+use braid_bytecode::encode::address_to_word;
 use braid_bytecode::{Function, Instr, Reg, Regs, Terminator, U256};
 
 /// The most frames a call stack may hold (internal and external calls alike).
@@ -44,7 +49,8 @@ pub trait CodeStore {
     fn code_at(&self, addr: &Address) -> Option<&VerifiedModule>;
 }
 
-/// An event as emitted, before it is rendered into a receipt's [`Event`].
+/// An event as emitted, before it is rendered into a receipt's [`Event`] (only
+/// after the transaction succeeded).
 #[derive(Clone, Debug)]
 pub struct RawEvent<'a> {
     /// The emitting contract.
@@ -53,32 +59,38 @@ pub struct RawEvent<'a> {
     pub module: &'a VerifiedModule,
     /// The event index in the module.
     pub event: u16,
-    /// The argument words.
-    pub args: Vec<U256>,
+    /// The argument words: this range of the machine's event words.
+    pub words: std::ops::Range<usize>,
 }
 
 impl RawEvent<'_> {
-    /// The receipt form of the event.
-    pub fn render(&self) -> Event {
-        let def = self.module.module.events.get(usize::from(self.event));
-        Event {
+    /// The receipt form of the event, its argument words taken from `words`.
+    pub fn render(&self, words: &[U256]) -> Result<Event, Failure> {
+        let def = self
+            .module
+            .event_defs
+            .get(usize::from(self.event))
+            .ok_or_else(internal("event index"))?;
+        let args = words
+            .get(self.words.clone())
+            .ok_or_else(internal("event words"))?;
+        Ok(Event {
             contract: self.contract,
-            name: def.map(|d| d.name.clone()).unwrap_or_default(),
-            params: def.map(|d| d.params.clone()).unwrap_or_default(),
-            args: self.args.clone(),
-        }
+            def: std::sync::Arc::clone(def),
+            args: args.to_vec(),
+        })
     }
 }
 
 /// One activation on the call stack.
 #[derive(Clone, Copy)]
-struct Frame<'a> {
+pub(crate) struct Frame<'a> {
     module: &'a VerifiedModule,
     func: &'a Function,
     info: &'a FunctionInfo,
     self_addr: Address,
-    self_word: U256,
-    caller_word: U256,
+    /// The frame's `caller` (an address: the sender, a contract or a sub-account).
+    caller: Address,
     /// First register of the frame's window.
     base: usize,
     /// Current block.
@@ -121,10 +133,13 @@ pub struct Machine<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> {
     gas_limit: u64,
     gas_left: u64,
     events: Vec<RawEvent<'a>>,
+    event_words: Vec<U256>,
+    memo: KeyMemo,
 }
 
 impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
-    /// A machine for one transaction reading `state`, allowed `access`, with `gas_limit`.
+    /// A machine for one transaction reading `state`, allowed `access`, with `gas_limit`,
+    /// with fresh buffers (see [`Machine::with_scratch`] to reuse them).
     pub fn new(
         code: &'a C,
         state: &'a S,
@@ -132,16 +147,53 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         block: BlockContext,
         gas_limit: u64,
     ) -> Self {
-        Machine {
+        Self::with_scratch(
             code,
-            storage: TxStorage::new(state),
+            state,
             access,
             block,
-            regs: Vec::with_capacity(256),
-            frames: Vec::with_capacity(8),
+            gas_limit,
+            &mut Scratch::default(),
+        )
+    }
+
+    /// [`Machine::new`] taking its buffers from `scratch` (hand them back with
+    /// [`Machine::finish`]); the write buffer is sized for the access set's writes.
+    pub fn with_scratch(
+        code: &'a C,
+        state: &'a S,
+        access: &'a AccessSet,
+        block: BlockContext,
+        gas_limit: u64,
+        scratch: &mut Scratch,
+    ) -> Self {
+        Self::with_buffers(code, state, access, block, gas_limit, &mut scratch.bufs)
+    }
+
+    pub(crate) fn with_buffers(
+        code: &'a C,
+        state: &'a S,
+        access: &'a AccessSet,
+        block: BlockContext,
+        gas_limit: u64,
+        bufs: &mut Buffers,
+    ) -> Self {
+        let mut storage = TxStorage::with_buffer(state, std::mem::take(&mut bufs.writes));
+        storage.reserve(access.write_entries());
+        let mut event_words = std::mem::take(&mut bufs.event_words);
+        event_words.clear();
+        Machine {
+            code,
+            storage,
+            access,
+            block,
+            regs: std::mem::take(&mut bufs.regs),
+            frames: recycle(std::mem::take(&mut bufs.frames)),
             gas_limit,
             gas_left: gas_limit,
-            events: Vec::new(),
+            events: recycle(std::mem::take(&mut bufs.events)),
+            event_words,
+            memo: std::mem::take(&mut bufs.memo),
         }
     }
 
@@ -150,9 +202,36 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         self.gas_limit.saturating_sub(self.gas_left)
     }
 
-    /// The buffered storage writes and events, to commit after a success.
-    pub fn into_effects(self) -> (TxStorage<'a, S>, Vec<RawEvent<'a>>) {
-        (self.storage, self.events)
+    /// The events emitted so far, in receipt form.
+    pub fn events(&self) -> Result<Vec<Event>, Failure> {
+        self.events
+            .iter()
+            .map(|e| e.render(&self.event_words))
+            .collect()
+    }
+
+    /// The buffered storage writes.
+    pub fn writes(&self) -> &WriteBuffer {
+        self.storage.writes()
+    }
+
+    /// Hands the buffers back to `scratch`, keeping the buffered writes (for the
+    /// caller to commit) when `keep_writes`, else dropping them.
+    pub fn finish(self, scratch: &mut Scratch, keep_writes: bool) {
+        self.finish_buffers(&mut scratch.bufs, keep_writes);
+    }
+
+    pub(crate) fn finish_buffers(self, bufs: &mut Buffers, keep_writes: bool) {
+        let mut writes = self.storage.into_writes();
+        if !keep_writes {
+            writes.clear();
+        }
+        bufs.writes = writes;
+        bufs.regs = self.regs;
+        bufs.frames = recycle(self.frames);
+        bufs.events = recycle(self.events);
+        bufs.event_words = self.event_words;
+        bufs.memo = self.memo;
     }
 
     /// Runs function `func` of `module` deployed at `self_addr`, called by `caller`
@@ -169,15 +248,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             start: Reg(0),
             n: 0,
         };
-        self.push_frame(
-            module,
-            func,
-            self_addr,
-            address_to_word(&caller),
-            0,
-            entry,
-            Args::Slice(args),
-        )?;
+        self.push_frame(module, func, self_addr, caller, 0, entry, Args::Slice(args))?;
         loop {
             let frame = *self
                 .frames
@@ -252,7 +323,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         module: &'a VerifiedModule,
         func: u16,
         self_addr: Address,
-        caller_word: U256,
+        caller: Address,
         base: usize,
         ret_dst: Regs,
         args: Args<'_>,
@@ -298,8 +369,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             func: function,
             info,
             self_addr,
-            self_word: address_to_word(&self_addr),
-            caller_word,
+            caller,
             base,
             block: 0,
             pc: 0,
@@ -407,12 +477,17 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
                     mul_div(*width, *round_up, a, b, d).map_err(Failure::Panic)?,
                 )
             }
-            Instr::Caller { dst } => (*dst, frame.caller_word),
-            Instr::SelfAddr { dst } => (*dst, frame.self_word),
+            Instr::Caller { dst } => (*dst, addr_word(&frame.caller)),
+            Instr::SelfAddr { dst } => (*dst, addr_word(&frame.self_addr)),
             Instr::BlockNumber { dst } => (*dst, U256::from(self.block.number)),
             Instr::BlockTimestamp { dst } => (*dst, U256::from(self.block.timestamp)),
             Instr::SubAccount { dst, key } => {
-                let sub = sub_account(&frame.self_addr, self.slice(base, *key)?);
+                let start = base + usize::from(key.start.0);
+                let words = self
+                    .regs
+                    .get(start..start + usize::from(key.n))
+                    .ok_or_else(internal("register range out of range"))?;
+                let sub = self.memo.sub_account(&frame.self_addr, words);
                 (*dst, address_to_word(&sub))
             }
             Instr::SLoad { field, key, dst } => {
@@ -438,12 +513,18 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
                 return Ok(Flow::Switch);
             }
             Instr::Emit { event, args } => {
-                let args = self.slice(base, *args)?.to_vec();
+                let start = self.event_words.len();
+                let src = base + usize::from(args.start.0);
+                let words = self
+                    .regs
+                    .get(src..src + usize::from(args.n))
+                    .ok_or_else(internal("register range out of range"))?;
+                self.event_words.extend_from_slice(words);
                 self.events.push(RawEvent {
                     contract: frame.self_addr,
                     module: frame.module,
                     event: *event,
-                    args,
+                    words: start..self.event_words.len(),
                 });
                 return Ok(Flow::Next);
             }
@@ -457,6 +538,16 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         self.set(base, value.0, value.1)?;
         Ok(Flow::Next)
     }
+}
+
+/// [`address_to_word`], inlined here (`Caller` and `SelfAddr` run it).
+#[inline]
+fn addr_word(a: &Address) -> U256 {
+    let mut b = [0u8; 32];
+    if let Some(dst) = b.get_mut(12..) {
+        dst.copy_from_slice(a);
+    }
+    U256::from_be_bytes(b)
 }
 
 /// The `Revert` failure with message `strings[msg]`.

@@ -5,7 +5,8 @@
 //! book use verbatim.
 
 use crate::Address;
-use braid_bytecode::{U256, ValueType};
+use braid_bytecode::{EventDef, U256, ValueType};
+use std::sync::Arc;
 
 /// The kind of a checked-arithmetic panic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,16 +87,29 @@ impl Failure {
 }
 
 /// An event emitted by a successful transaction.
+///
+/// The declaration (name, parameter names and types) is shared with the emitting
+/// module, not copied per event: names are only rendered when a receipt is output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     /// The emitting contract.
     pub contract: Address,
-    /// The event's name.
-    pub name: String,
-    /// The declared parameters (names and types), for rendering the arguments.
-    pub params: Vec<(String, ValueType)>,
+    /// The event's declaration in the emitting module.
+    pub def: Arc<EventDef>,
     /// The flattened argument words.
     pub args: Vec<U256>,
+}
+
+impl Event {
+    /// The event's name.
+    pub fn name(&self) -> &str {
+        &self.def.name
+    }
+
+    /// The declared parameters (names and types), for rendering the arguments.
+    pub fn params(&self) -> &[(String, ValueType)] {
+        &self.def.params
+    }
 }
 
 /// The result of one transaction.

@@ -6,18 +6,19 @@
 //! deletes the entry, so two worlds with the same contents have the same entries and
 //! the same [`WorldState::digest`].
 //!
-//! The hash map uses a fixed hasher ([`FixedState`]): no per-process random seed, so
-//! performance is reproducible. No result ever depends on hash-map iteration order:
-//! the digest sorts.
+//! The hash maps use a fast hasher with a fixed seed ([`FixedState`], foldhash): no
+//! per-process random seed, so performance is reproducible. No result ever depends on
+//! the hasher or on hash-map iteration order: the digest sorts.
 
 use crate::Address;
 use braid_bytecode::U256;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::hash::{Hash, Hasher};
 
-/// The deterministic hasher state of every hash map of the VM (SipHash-1-3 with
-/// fixed zero keys, as `std`'s `DefaultHasher::new()`).
-pub type FixedState = BuildHasherDefault<DefaultHasher>;
+/// The deterministic hasher state of every hash map of the VM: foldhash's fast
+/// hasher with its fixed default seed (not DoS-resistant, like any fixed seed; it
+/// affects only speed, never a result).
+pub type FixedState = foldhash::fast::FixedState;
 
 /// The persistent storage map.
 pub type StorageMap =
@@ -29,7 +30,7 @@ pub type FixedHashMap<K, V> = HashMap<K, V, FixedState>;
 /// One storage word: `field[key]` word `word` of `contract`.
 ///
 /// Ordered by (contract, field, key, word), the order of the digest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SlotKey {
     /// The contract that owns the storage.
     pub contract: Address,
@@ -39,6 +40,46 @@ pub struct SlotKey {
     pub key: U256,
     /// The word within the (flattened) value.
     pub word: u16,
+}
+
+/// Hashes every field (consistent with `Eq`) as four wide integers rather than byte
+/// by byte: 56 bytes in four hasher steps.
+impl Hash for SlotKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let [
+            a0,
+            a1,
+            a2,
+            a3,
+            a4,
+            a5,
+            a6,
+            a7,
+            a8,
+            a9,
+            a10,
+            a11,
+            a12,
+            a13,
+            a14,
+            a15,
+            b0,
+            b1,
+            b2,
+            b3,
+        ] = self.contract;
+        let head = u128::from_le_bytes([
+            a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15,
+        ]);
+        let tail = u64::from(u32::from_le_bytes([b0, b1, b2, b3]))
+            | (u64::from(self.field) << 32)
+            | (u64::from(self.word) << 48);
+        let [k0, k1, k2, k3] = *self.key.as_limbs();
+        state.write_u128(head);
+        state.write_u64(tail);
+        state.write_u128(u128::from(k0) | (u128::from(k1) << 64));
+        state.write_u128(u128::from(k2) | (u128::from(k3) << 64));
+    }
 }
 
 /// Read access to storage: the world itself, or the world under a block's committed
@@ -76,18 +117,18 @@ impl WorldState {
 
     /// Sets a slot; zero deletes it.
     pub fn set(&mut self, key: SlotKey, value: U256) {
-        if value.is_zero() {
-            self.storage.remove(&key);
-        } else {
-            self.storage.insert(key, value);
-        }
+        set_slot(&mut self.storage, key, value);
     }
 
     /// Applies a transaction's (or a block's) writes.
     pub fn apply<I: IntoIterator<Item = (SlotKey, U256)>>(&mut self, writes: I) {
-        for (k, v) in writes {
-            self.set(k, v);
-        }
+        apply_writes(&mut self.storage, writes);
+    }
+
+    /// The deployed code (read) and the storage (read and write) at once, for an
+    /// executor that resolves code while it commits storage.
+    pub fn code_and_storage_mut(&mut self) -> (&im::OrdMap<Address, [u8; 32]>, &mut StorageMap) {
+        (&self.code, &mut self.storage)
     }
 
     /// The number of non-zero storage words.
@@ -167,6 +208,28 @@ impl WorldState {
             h.update(&n.to_be_bytes());
         }
         *h.finalize().as_bytes()
+    }
+}
+
+impl StateRead for StorageMap {
+    fn storage(&self, key: &SlotKey) -> U256 {
+        self.get(key).copied().unwrap_or(U256::ZERO)
+    }
+}
+
+/// Sets a slot of a storage map; zero deletes it.
+pub fn set_slot(storage: &mut StorageMap, key: SlotKey, value: U256) {
+    if value.is_zero() {
+        storage.remove(&key);
+    } else {
+        storage.insert(key, value);
+    }
+}
+
+/// Applies writes to a storage map in order (zero deletes).
+pub fn apply_writes<I: IntoIterator<Item = (SlotKey, U256)>>(storage: &mut StorageMap, writes: I) {
+    for (k, v) in writes {
+        set_slot(storage, k, v);
     }
 }
 

@@ -16,10 +16,11 @@ mod types;
 
 use braid_bytecode::encode;
 use braid_bytecode::{
-    AccessPattern, FORMAT_VERSION, GAS_TABLE_VERSION, KeyPattern, Module, U256, ValueType,
-    Visibility, WordExpr,
+    AccessPattern, EventDef, FORMAT_VERSION, GAS_TABLE_VERSION, KeyPattern, Module, U256,
+    ValueType, Visibility, WordExpr,
 };
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The deepest nesting of types and word expressions a module may use.
 pub const MAX_NESTING: u32 = braid_bytecode::MAX_DECODE_DEPTH;
@@ -147,6 +148,8 @@ pub struct VerifiedModule {
     pub by_name: BTreeMap<String, u16>,
     /// Each import's selector, same indices as `module.imports`.
     pub import_selectors: Vec<u64>,
+    /// The module's event declarations, shared with the events of receipts.
+    pub event_defs: Vec<Arc<EventDef>>,
     /// Words of each storage field's value.
     pub field_words: Vec<u16>,
     /// Words of each storage field's key (0 for a scalar).
@@ -282,6 +285,7 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
         selectors,
         by_name,
         import_selectors,
+        event_defs: module.events.iter().cloned().map(Arc::new).collect(),
         field_words: shapes.field_words,
         field_key_words: shapes.field_key_words,
         module,

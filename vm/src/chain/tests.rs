@@ -71,7 +71,7 @@ fn transfer_block_commits_and_emits() {
     assert_eq!(receipts[0].ret, vec![u(1)]);
     assert_eq!(receipts[0].ret_type, ValueType::Bool);
     assert_eq!(receipts[0].events.len(), 1);
-    assert_eq!(receipts[0].events[0].name, "Transfer");
+    assert_eq!(receipts[0].events[0].name(), "Transfer");
     assert_eq!(receipts[0].events[0].contract, t);
     assert_eq!(
         receipts[0].events[0].args,
@@ -283,4 +283,41 @@ fn chain_and_state_are_shareable_across_threads() {
     // Receipts and outcomes travel back from worker threads.
     shareable::<crate::Receipt>();
     shareable::<crate::exec::TxOutcome>();
+}
+
+#[test]
+fn prepared_blocks_and_reused_scratch_match_execute_block() {
+    let (chain, t) = token_chain(1000);
+    let to = |who: &[u8; 20], n: u64| vec![address_to_word(who), u(n)];
+    let txs = vec![
+        tx(DEPLOYER, t, "transfer", to(&ALICE, 300), GAS),
+        tx(ALICE, t, "transfer", to(&BOB, 500), GAS),
+        tx(ALICE, t, "no_such_function", vec![], GAS),
+        tx(ALICE, [0x77; 20], "transfer", to(&BOB, 1), GAS),
+        tx(ALICE, t, "transfer", to(&BOB, 100), 3),
+        tx(ALICE, t, "transfer", to(&BOB, 100), GAS),
+        tx(BOB, t, "transfer", to(&DEPLOYER, 50), GAS),
+    ];
+    let mut plain = chain.clone();
+    let expected = plain.execute_block(block(), &txs);
+
+    let mut prepared_chain = chain.clone();
+    let prepared: Vec<_> = txs.iter().map(|t| prepared_chain.prepare(t)).collect();
+    assert!(prepared[2].entry.is_err() && prepared[3].entry.is_err());
+    let got = prepared_chain.execute_prepared(block(), &prepared);
+    assert_eq!(got, expected);
+    assert_eq!(prepared_chain.digest(), plain.digest());
+
+    // One scratch across several blocks gives the same receipts and state.
+    let mut scratch = crate::exec::Scratch::new();
+    let mut reused = chain.clone();
+    for half in txs.chunks(3) {
+        reused.execute_block_in(&mut scratch, block(), half);
+    }
+    let mut fresh = chain;
+    for half in txs.chunks(3) {
+        fresh.execute_block(block(), half);
+    }
+    assert_eq!(reused.digest(), fresh.digest());
+    assert_eq!(reused.digest(), plain.digest());
 }

@@ -12,7 +12,7 @@ use super::storage::hex;
 use super::{Args, CodeStore, Frame, Machine, internal};
 use crate::receipt::Failure;
 use crate::state::StateRead;
-use braid_bytecode::encode::{address_to_word, signature, sub_account, word_to_address};
+use braid_bytecode::encode::{signature, word_to_address};
 use braid_bytecode::{Reg, Regs, U256};
 
 /// The largest word that is an address (2^160 − 1).
@@ -44,7 +44,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             frame.module,
             func,
             frame.self_addr,
-            frame.caller_word,
+            frame.caller,
             base,
             dst,
             args,
@@ -120,13 +120,20 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
                 sig()
             )));
         }
-        let caller_word = match sub_key {
-            None => frame.self_word,
-            Some(k) => address_to_word(&sub_account(&frame.self_addr, self.slice(frame.base, k)?)),
+        let caller = match sub_key {
+            None => frame.self_addr,
+            Some(k) => {
+                let start = frame.base + usize::from(k.start.0);
+                let words = self
+                    .regs
+                    .get(start..start + usize::from(k.n))
+                    .ok_or_else(internal("register range out of range"))?;
+                self.memo.sub_account(&frame.self_addr, words)
+            }
         };
         self.save_pc(pc)?;
         let base = frame.base + usize::from(frame.func.n_regs);
         let args = Args::Regs(frame.base + usize::from(args.start.0));
-        self.push_frame(callee, func, addr, caller_word, base, dst, args)
+        self.push_frame(callee, func, addr, caller, base, dst, args)
     }
 }

@@ -3,8 +3,91 @@
 use super::{CodeStore, Frame, Machine};
 use crate::receipt::Failure;
 use crate::state::{FixedHashMap, SlotKey, StateRead};
-use braid_bytecode::encode::map_key_word;
 use braid_bytecode::{Reg, Regs, U256};
+
+/// Up to this many buffered words are found by a linear scan; past it a hash index
+/// is built (transactions write a handful of words; loops may write many).
+const LINEAR_MAX: usize = 16;
+
+/// A transaction's buffered writes: each slot once with its latest value, in the
+/// order the transaction first wrote it (deterministic, so a commit replays it in a
+/// fixed order). Small buffers are scanned; large ones use a hash index.
+#[derive(Clone, Debug, Default)]
+pub struct WriteBuffer {
+    entries: Vec<(SlotKey, U256)>,
+    /// Slot → position in `entries`, maintained only past [`LINEAR_MAX`] entries.
+    index: FixedHashMap<SlotKey, usize>,
+}
+
+impl WriteBuffer {
+    /// The position of `key`'s entry.
+    fn position(&self, key: &SlotKey) -> Option<usize> {
+        if self.entries.len() > LINEAR_MAX {
+            return self.index.get(key).copied();
+        }
+        self.entries.iter().position(|(k, _)| same_slot(k, key))
+    }
+
+    /// The buffered value of a slot.
+    pub fn get(&self, key: &SlotKey) -> Option<U256> {
+        let i = self.position(key)?;
+        self.entries.get(i).map(|e| e.1)
+    }
+
+    /// Buffers a write (replacing an earlier one to the same slot).
+    pub fn insert(&mut self, key: SlotKey, value: U256) {
+        if let Some(e) = self.position(&key).and_then(|i| self.entries.get_mut(i)) {
+            e.1 = value;
+            return;
+        }
+        self.entries.push((key, value));
+        let n = self.entries.len();
+        if n == LINEAR_MAX + 1 {
+            self.index.clear();
+            self.index
+                .extend(self.entries.iter().enumerate().map(|(i, (k, _))| (*k, i)));
+        } else if n > LINEAR_MAX {
+            self.index.insert(key, n - 1);
+        }
+    }
+
+    /// Reserves room for `n` more entries.
+    pub fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+    }
+
+    /// The buffered writes, in first-write order.
+    pub fn entries(&self) -> &[(SlotKey, U256)] {
+        &self.entries
+    }
+
+    /// The number of buffered slots.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Drops every buffered write, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.index.clear();
+    }
+
+    /// Takes the buffered writes, leaving the buffer empty.
+    pub fn take_entries(&mut self) -> Vec<(SlotKey, U256)> {
+        self.index.clear();
+        std::mem::take(&mut self.entries)
+    }
+}
+
+/// Slot equality testing the most discriminating parts first.
+fn same_slot(a: &SlotKey, b: &SlotKey) -> bool {
+    a.key == b.key && a.word == b.word && a.field == b.field && a.contract == b.contract
+}
 
 /// A transaction's view of storage: its own buffered writes over a base state.
 ///
@@ -13,22 +96,25 @@ use braid_bytecode::{Reg, Regs, U256};
 /// A scheduler instantiates one per transaction over its block overlay.
 pub struct TxStorage<'a, S: StateRead + ?Sized> {
     base: &'a S,
-    writes: FixedHashMap<SlotKey, U256>,
+    writes: WriteBuffer,
 }
 
 impl<'a, S: StateRead + ?Sized> TxStorage<'a, S> {
     /// An empty buffer over `base`.
     pub fn new(base: &'a S) -> Self {
-        TxStorage {
-            base,
-            writes: FixedHashMap::default(),
-        }
+        Self::with_buffer(base, WriteBuffer::default())
+    }
+
+    /// `writes` (cleared) as the buffer over `base`.
+    pub fn with_buffer(base: &'a S, mut writes: WriteBuffer) -> Self {
+        writes.clear();
+        TxStorage { base, writes }
     }
 
     /// The slot's value as this transaction sees it.
     pub fn read(&self, key: &SlotKey) -> U256 {
         match self.writes.get(key) {
-            Some(v) => *v,
+            Some(v) => v,
             None => self.base.storage(key),
         }
     }
@@ -38,24 +124,34 @@ impl<'a, S: StateRead + ?Sized> TxStorage<'a, S> {
         self.writes.insert(key, value);
     }
 
+    /// Reserves room for `n` more buffered slots.
+    pub fn reserve(&mut self, n: usize) {
+        self.writes.reserve(n);
+    }
+
     /// The buffered writes.
-    pub fn writes(&self) -> &FixedHashMap<SlotKey, U256> {
+    pub fn writes(&self) -> &WriteBuffer {
         &self.writes
     }
 
     /// Takes the buffered writes.
-    pub fn into_writes(self) -> FixedHashMap<SlotKey, U256> {
+    pub fn into_writes(self) -> WriteBuffer {
         self.writes
     }
 }
 
 impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
     /// The storage key word of the key registers (0 for a scalar field).
-    fn key_word(&self, base: usize, key: Regs) -> Result<U256, Failure> {
+    fn key_word(&mut self, base: usize, key: Regs) -> Result<U256, Failure> {
         if key.n == 0 {
             return Ok(U256::ZERO);
         }
-        Ok(map_key_word(self.slice(base, key)?))
+        let start = base + usize::from(key.start.0);
+        let words = self
+            .regs
+            .get(start..start + usize::from(key.n))
+            .ok_or_else(super::internal("register range out of range"))?;
+        Ok(self.memo.map_key(words))
     }
 
     /// Fails with `AccessViolation` unless the access set allows the access.

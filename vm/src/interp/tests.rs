@@ -50,7 +50,7 @@ fn external_call_commits_callee_writes_and_events() {
     assert_eq!(w.stored(), u(42));
     assert_eq!(r.events.len(), 1);
     assert_eq!(r.events[0].contract, s);
-    assert_eq!(r.events[0].name, "Set");
+    assert_eq!(r.events[0].name(), "Set");
     assert_eq!(r.events[0].args, vec![u(42)]);
 }
 

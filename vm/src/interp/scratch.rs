@@ -1,0 +1,103 @@
+//! Per-executor buffers reused across transactions.
+//!
+//! A [`Scratch`] holds everything the interpreter would otherwise allocate per
+//! transaction: the register file, the frame stack, the write buffer, the raw events
+//! and their argument words, and the evaluated access set. An executor (the
+//! sequential [`crate::Chain`], or one worker of a parallel scheduler) owns one and
+//! passes it to every transaction it runs, so that after the first few transactions a
+//! run allocates only what its receipt owns.
+//!
+//! The frame and event stacks hold references into the code of one transaction's
+//! run; between runs they are empty, and [`recycle`] turns an empty vector of one
+//! lifetime into one of another, keeping its allocation (the standard library
+//! collects `into_iter().filter_map(..)` in place when the element layout is the
+//! same, which it is here: only the lifetime differs).
+
+use super::storage::WriteBuffer;
+use super::{Frame, RawEvent};
+use crate::access::AccessSet;
+use crate::keymemo::KeyMemo;
+use crate::state::SlotKey;
+use braid_bytecode::U256;
+
+/// Reusable buffers of one executor (see the module documentation). Create one with
+/// `Scratch::default()` and pass it to [`crate::exec::execute_tx_in`] or
+/// [`crate::exec::run_in`]; after a successful run its [`Scratch::writes`] hold the
+/// transaction's writes until the next run.
+#[derive(Default)]
+pub struct Scratch {
+    /// The access set of the transaction being run (reused allocation).
+    pub(crate) access: AccessSet,
+    /// Everything the interpreter itself uses.
+    pub(crate) bufs: Buffers,
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch")
+            .field("regs", &self.bufs.regs.capacity())
+            .field("frames", &self.bufs.frames.capacity())
+            .field("writes", &self.bufs.writes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scratch {
+    /// Empty buffers.
+    pub fn new() -> Scratch {
+        Scratch::default()
+    }
+
+    /// The writes of the last run, if it succeeded (each slot once, in the order
+    /// the transaction first wrote it; zero values delete). Empty after a failure.
+    pub fn writes(&self) -> &[(SlotKey, U256)] {
+        self.bufs.writes.entries()
+    }
+
+    /// Takes the writes of the last run (leaving the buffer empty).
+    pub fn take_writes(&mut self) -> Vec<(SlotKey, U256)> {
+        self.bufs.writes.take_entries()
+    }
+}
+
+/// The interpreter's reusable buffers (everything but the access set).
+#[derive(Default)]
+pub(crate) struct Buffers {
+    /// The register file.
+    pub(crate) regs: Vec<U256>,
+    /// The frame stack, empty between runs.
+    pub(crate) frames: Vec<Frame<'static>>,
+    /// The write buffer.
+    pub(crate) writes: WriteBuffer,
+    /// Raw events, empty between runs.
+    pub(crate) events: Vec<RawEvent<'static>>,
+    /// The argument words of the raw events, back to back.
+    pub(crate) event_words: Vec<U256>,
+    /// The key derivation memo, kept across transactions.
+    pub(crate) memo: KeyMemo,
+}
+
+/// An empty vector of `U` reusing `v`'s allocation (see the module documentation;
+/// `T` and `U` differ only in lifetimes, so the allocation is kept).
+pub(crate) fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let mut v: Vec<&'static str> = Vec::with_capacity(40);
+        v.push("x");
+        let s = String::from("y");
+        let w: Vec<&str> = recycle(v);
+        let cap = w.capacity();
+        let mut w = w;
+        w.push(&s);
+        let back: Vec<&'static str> = recycle(w);
+        assert!(cap >= 40 && back.capacity() == cap && back.is_empty());
+    }
+}
