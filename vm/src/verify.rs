@@ -243,6 +243,14 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
         }
         for p in &f.access {
             check_pattern(&module, p, usize::from(fn_shape.param_words)).map_err(err)?;
+            // A view's summary is the whole of what it (and its callees) may touch:
+            // with no write in it, the run-time check keeps the view read-only.
+            if p.write && f.visibility == Visibility::PubView {
+                return Err(err(VerifyErrorKind::Access(format!(
+                    "view function writes `{}.{}`",
+                    p.contract_name, p.field_name
+                ))));
+            }
         }
         let block_gas = instr::check_function(&module, &shapes, f, fn_shape.ret_words)?;
         let fi16 = u16::try_from(fi)

@@ -389,6 +389,32 @@ fn access_summaries() {
     assert!(verify(&m).is_ok());
 }
 
+/// A view's summary holds no write, its own contract's or a callee's: the run-time
+/// check then keeps a view read-only whatever its code does.
+#[test]
+fn a_view_summary_with_a_write_is_rejected() {
+    let view = token()
+        .functions
+        .iter()
+        .position(|f| f.visibility == Visibility::PubView)
+        .expect("the test token has a view");
+    let mut m = token();
+    m.functions[view]
+        .access
+        .push(own(true, 0, key(vec![WordExpr::Param(0)])));
+    assert!(matches!(kind_of(&m), VerifyErrorKind::Access(_)));
+    let mut m = token();
+    m.functions[view]
+        .access
+        .push(pattern(true, WordExpr::Param(0), 0, KeyPattern::Whole));
+    assert!(matches!(kind_of(&m), VerifyErrorKind::Access(_)));
+    let mut m = token();
+    m.functions[view]
+        .access
+        .push(own(false, 0, key(vec![WordExpr::Param(0)])));
+    assert!(verify(&m).is_ok(), "reads are what a view is for");
+}
+
 /// Loads the bytes; if they verify, deploys them and calls every public function with
 /// zero arguments: nothing may panic.
 fn exercise(bytes: &[u8]) {
