@@ -22,6 +22,7 @@ use std::convert::Infallible;
 lalrpop_util::lalrpop_mod!(
     #[allow(
         clippy::all,
+        clippy::unwrap_used,
         clippy::pedantic,
         missing_docs,
         unused,
