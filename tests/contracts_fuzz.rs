@@ -80,7 +80,7 @@ fn setup() -> &'static Setup {
         let owner = account("alice");
         let accounts: Vec<Address> = ["alice", "bob", "carol"].into_iter().map(account).collect();
         let supply = U256::from(10u128.pow(30));
-        let mut deploy = |chain: &mut Chain, name: &str, args: Vec<U256>| {
+        let deploy = |chain: &mut Chain, name: &str, args: Vec<U256>| {
             chain
                 .deploy(code[name], owner, args, genesis, GAS)
                 .expect("deploys")
