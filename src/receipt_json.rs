@@ -120,20 +120,9 @@ impl RunReport {
     }
 }
 
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
-}
-
 /// An address as a lowercase `0x` string.
 pub fn address_text(addr: &[u8; 20]) -> String {
-    format!("0x{}", hex(addr))
+    format!("0x{}", hex::encode(addr))
 }
 
 /// The words of a value of type `ty` as JSON. A top-level unit is `null`. Words that do

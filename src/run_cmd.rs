@@ -9,7 +9,7 @@ mod plan;
 mod table;
 
 use crate::cli::{CommandError, Engine, RunArgs};
-use crate::receipt_json::{ReceiptEntry, RunReport, hex};
+use crate::receipt_json::{ReceiptEntry, RunReport};
 use crate::scenario::expect::Observed;
 use crate::scenario::{LoadError, Scenario};
 use braid_vm::{Chain, Receipt};
@@ -68,7 +68,7 @@ pub fn run(args: &RunArgs) -> Result<(), CommandError> {
     }
     let report = RunReport {
         receipts,
-        digest: hex(&chain.digest()),
+        digest: hex::encode(chain.digest()),
     };
     let text = if args.json {
         report.to_json_text()

@@ -119,7 +119,7 @@ impl Chain {
         if self.state.code_hash(&addr).is_some() {
             return Err(DeployError::BadArgs(format!(
                 "address 0x{} already holds a contract",
-                crate::interp::hex(&addr)
+                hex::encode(addr)
             )));
         }
         let mut next = self.clone();

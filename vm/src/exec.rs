@@ -103,7 +103,7 @@ pub fn resolve<'a, C: CodeStore + ?Sized>(
     let Some(module) = code.code_at(&tx.to) else {
         return Err(Failure::BadCall(format!(
             "no contract at 0x{}",
-            crate::interp::hex(&tx.to)
+            hex::encode(tx.to)
         )));
     };
     let Some(func) = module.function_by_name(&tx.function) else {

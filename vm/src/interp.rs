@@ -28,7 +28,6 @@ mod storage;
 pub use arith::{arith, cast, cmp, mul_div, not, sqrt, width_max};
 pub use scratch::Scratch;
 pub(crate) use scratch::{Buffers, recycle};
-pub(crate) use storage::hex;
 pub use storage::{TxStorage, WriteBuffer};
 
 use crate::access::AccessSet;

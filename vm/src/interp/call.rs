@@ -8,7 +8,6 @@
 //! block is charged (`OutOfGas`). The callee runs with `self` = the target and
 //! `caller` = the calling contract, or its sub-account `self[sub_key]`.
 
-use super::storage::hex;
 use super::{Args, CodeStore, Frame, Machine, internal};
 use crate::receipt::Failure;
 use crate::state::StateRead;
@@ -88,14 +87,14 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             return Err(Failure::BadCall(format!(
                 "call of {}: no contract at 0x{}",
                 sig(),
-                hex(&addr)
+                hex::encode(addr)
             )));
         };
         let Some(func) = callee.function_by_selector(selector) else {
             return Err(Failure::BadCall(format!(
                 "contract {} at 0x{} has no public function {}",
                 callee.module.name,
-                hex(&addr),
+                hex::encode(addr),
                 sig()
             )));
         };

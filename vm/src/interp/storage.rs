@@ -182,7 +182,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         Err(Failure::AccessViolation(format!(
             "{} of {slot} (field {field}) at contract 0x{} is outside the transaction's access set",
             if write { "write" } else { "read" },
-            hex(&frame.self_addr),
+            hex::encode(frame.self_addr),
         )))
     }
 
@@ -241,14 +241,4 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         }
         Ok(())
     }
-}
-
-/// Lower-case hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
