@@ -189,7 +189,9 @@ impl Chain {
         let (code, storage) = self.state.code_and_storage_mut();
         let view = CodeView::new(code, &self.modules);
         for tx in txs {
-            let receipt = exec::execute_tx_in(scratch, &view, &*storage, block, tx);
+            let receipt = exec::isolate_panics(scratch, tx.gas_limit, |scratch| {
+                exec::execute_tx_in(scratch, &view, &*storage, block, tx)
+            });
             if receipt.is_success() {
                 state::apply_writes(storage, scratch.writes().iter().copied());
             }
@@ -243,7 +245,9 @@ impl Chain {
                         module,
                         func: *func,
                     };
-                    exec::execute_entry_in(scratch, &view, &*storage, block, p.tx, entry)
+                    exec::isolate_panics(scratch, p.tx.gas_limit, |scratch| {
+                        exec::execute_entry_in(scratch, &view, &*storage, block, p.tx, entry)
+                    })
                 }
                 Err(f) => Receipt::failed(f.clone(), 0, braid_bytecode::ValueType::unit()),
             };
@@ -257,7 +261,9 @@ impl Chain {
 
     /// Runs a transaction without committing anything.
     pub fn call_view(&self, block: BlockContext, tx: &Transaction) -> Receipt {
-        exec::execute_tx(self, &self.state, block, tx).receipt
+        exec::isolate_panics(&mut Scratch::default(), tx.gas_limit, |scratch| {
+            exec::execute_tx_in(scratch, self, &self.state, block, tx)
+        })
     }
 
     /// The world state digest (see [`WorldState::digest`] for the encoding).

@@ -121,6 +121,35 @@ pub fn access_set<C: CodeStore + ?Sized>(code: &C, tx: &Transaction) -> Result<A
     resolve(code, tx)?.access_set(&tx.sender, &tx.to, &tx.args)
 }
 
+/// Runs one transaction's execution `run` so that a panic in it — a bug in the VM,
+/// never an expected outcome — fails that transaction alone with
+/// [`Failure::Internal`] (language spec §6) instead of taking down the block or the
+/// worker. Its gas used is its whole `gas_limit`; `scratch` is reset, so no write or
+/// event of the failed run survives, and the world is untouched because writes are
+/// committed only after a success.
+pub fn isolate_panics(
+    scratch: &mut Scratch,
+    gas_limit: u64,
+    run: impl FnOnce(&mut Scratch) -> Receipt,
+) -> Receipt {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(scratch))) {
+        Ok(receipt) => receipt,
+        Err(payload) => {
+            *scratch = Scratch::default();
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            Receipt::failed(
+                Failure::Internal(format!("the VM failed: {what}")),
+                gas_limit,
+                ValueType::unit(),
+            )
+        }
+    }
+}
+
 /// Executes a transaction: resolve, evaluate its access set, run (fresh buffers).
 pub fn execute_tx<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     code: &C,
@@ -295,5 +324,35 @@ fn run_bufs<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
             machine.finish_buffers(bufs, false);
             Receipt::failed(f, gas_used, ret_type)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_fails_one_transaction_as_internal_and_resets_the_scratch() {
+        let mut scratch = Scratch::default();
+        scratch.bufs.regs.resize(8, U256::from(7u8));
+        let receipt = isolate_panics(&mut scratch, 1234, |_| panic!("broken invariant"));
+        assert_eq!(
+            receipt.status,
+            Err(Failure::Internal(
+                "the VM failed: broken invariant".to_string()
+            ))
+        );
+        assert_eq!(receipt.gas_used, 1234);
+        assert!(receipt.events.is_empty() && receipt.ret.is_empty());
+        assert!(scratch.bufs.regs.is_empty() && scratch.writes().is_empty());
+    }
+
+    #[test]
+    fn a_run_without_panic_passes_through() {
+        let mut scratch = Scratch::default();
+        let receipt = isolate_panics(&mut scratch, 10, |_| {
+            Receipt::failed(Failure::OutOfGas, 10, ValueType::unit())
+        });
+        assert_eq!(receipt.status, Err(Failure::OutOfGas));
     }
 }
