@@ -4,6 +4,8 @@
 //! Passes push [`Diagnostic`]s into a [`Diagnostics`] bag and keep going; the driver
 //! decides when errors block the next pass.
 
+pub(crate) mod similar;
+
 use crate::source::SourceMap;
 use crate::span::Span;
 use codespan_reporting::diagnostic as cs;

@@ -9,6 +9,7 @@
 
 use super::{Module, ModuleRef};
 use crate::ast;
+use crate::diagnostics::similar::{NameKind, similar_name_help};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::hir::{ContractId, EventId, FieldId, FnId, Intrinsic, StructId};
 use crate::span::{FileId, Span};
@@ -302,6 +303,15 @@ fn import(
             format!("module `{module_name}` has no item `{}`", name.name),
         )
         .with_label("not declared in that module");
+        let similar = similar_name_help(
+            &name.name,
+            available
+                .iter()
+                .map(|a| (NameKind::Item, a.trim_matches('`'))),
+        );
+        if let Some(help) = similar {
+            d = d.with_help(help);
+        }
         if !available.is_empty() {
             d = d.with_note(format!("`{module_name}` declares {}", available.join(", ")));
         }
