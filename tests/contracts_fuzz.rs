@@ -5,6 +5,7 @@
 //!
 //! - no transaction fails with `internal` (a VM bug) or `access_violation` (compiled
 //!   code never leaves the access set the compiler declared for it);
+//! - a failed transaction leaves the state exactly as it was;
 //! - the block's result does not depend on how it is split: running the same
 //!   transactions as one block or one block per transaction gives the same receipts and
 //!   the same state digest.
@@ -247,7 +248,16 @@ proptest! {
             prop_assert!(!bad, "{}: {:?}", tx.function, r.status);
         }
         let mut split = setup().chain.clone();
-        let one_by_one: Vec<Receipt> = txs.iter().flat_map(|tx| split.execute_block(block, std::slice::from_ref(tx))).collect();
+        let mut one_by_one: Vec<Receipt> = Vec::with_capacity(txs.len());
+        for tx in &txs {
+            let before = split.digest();
+            let r = split.execute_block(block, std::slice::from_ref(tx)).remove(0);
+            // A failed transaction leaves nothing behind, callees' writes included.
+            if r.status.is_err() {
+                prop_assert_eq!(before, split.digest(), "{} failed but changed the state", tx.function);
+            }
+            one_by_one.push(r);
+        }
         prop_assert_eq!(whole.digest(), split.digest());
         for (a, b) in receipts.iter().zip(&one_by_one) {
             prop_assert_eq!(&a.status, &b.status);
