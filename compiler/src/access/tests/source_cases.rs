@@ -43,41 +43,7 @@ fn the_standard_token_checks_clean_with_the_summaries_of_its_annotations() {
 
 #[test]
 fn the_spec_token_prints_its_summary() {
-    let printed = clean(
-        r#"
-contract Token {
-    storage {
-        owner: address,
-        total_supply: u128,
-        balances: map<address, u128>,
-        allowances: map<(address, address), u128>,
-    }
-    event Transfer(from: address, to: address, amount: u128);
-    init(supply: u128)
-        writes owner, total_supply, balances[caller]
-    {
-        owner = caller;
-        total_supply = supply;
-        balances[caller] = supply;
-    }
-    pub fn transfer(to: address, amount: u128) -> bool
-        writes balances[caller], balances[to]
-    {
-        let have = balances[caller];
-        require(have >= amount, "insufficient balance");
-        balances[caller] = have - amount;
-        balances[to] += amount;
-        emit Transfer(caller, to, amount);
-        true
-    }
-    pub view fn balance_of(who: address) -> u128
-        reads balances[who]
-    {
-        balances[who]
-    }
-}
-"#,
-    );
+    let printed = clean(crate::testdata::SPEC_TOKEN);
     assert_eq!(
         printed,
         "Token.init(supply: u128)\n  writes Token.owner\n  writes Token.total_supply\n  writes Token.balances[caller]\n\n\
