@@ -186,9 +186,10 @@ fn sub_account_calls_set_the_callees_caller() {
 fn gas_is_charged_per_block_on_entry_exactly() {
     let mut w = world();
     let c = w.caller;
-    // spin(n) costs b0 (4) + (n + 1) * b1 (5) + n * b2 (5) + b3 (2) = 11 + 10 n.
+    // spin(n) costs its frame (4 registers) + b0 (4) + (n + 1) * b1 (5) + n * b2 (5)
+    // + b3 (2) = 15 + 10 n.
     for n in [0u64, 1, 3, 10] {
-        let total = 11 + 10 * n;
+        let total = 15 + 10 * n;
         let r = w.run(c, "spin", vec![u(n)], total);
         assert!(r.is_success(), "n = {n}: {:?}", r.status);
         assert_eq!(r.gas_used, total);
@@ -208,8 +209,11 @@ fn external_calls_share_the_gas_counter() {
     let (s, c) = (w.store, w.caller);
     let caller_info = w.chain.verified_at(&c).expect("deployed").functions[0].clone();
     let store_info = w.chain.verified_at(&s).expect("deployed").functions[0].clone();
-    // set_then(fail = false): caller b0 + store.set b0 + caller b2.
-    let total = caller_info.block_gas[0] + store_info.block_gas[0] + caller_info.block_gas[2];
+    // set_then(fail = false): both frames + caller b0 + store.set b0 + caller b2.
+    let frames = caller_info.frame_gas + store_info.frame_gas;
+    assert_eq!((caller_info.frame_gas, store_info.frame_gas), (3, 1));
+    let total =
+        frames + caller_info.block_gas[0] + store_info.block_gas[0] + caller_info.block_gas[2];
     let r = w.run(c, "set_then", vec![addr(&s), u(3), u(0)], total);
     assert!(r.is_success(), "{:?}", r.status);
     assert_eq!(r.gas_used, total);
@@ -221,6 +225,6 @@ fn external_calls_share_the_gas_counter() {
     let r = w.run(c, "set_then", vec![addr(&s), u(5), u(1)], GAS);
     assert_eq!(
         r.gas_used,
-        caller_info.block_gas[0] + store_info.block_gas[0] + revert_block
+        frames + caller_info.block_gas[0] + store_info.block_gas[0] + revert_block
     );
 }
