@@ -109,7 +109,11 @@ fn missing_files_are_io_errors() {
 fn compiling_a_good_contract_exits_zero() {
     let out = braid(&["compile", COUNTER]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(stderr(&out), "", "no warnings expected");
+    assert_eq!(
+        stderr(&out),
+        format!("compiled {COUNTER}: 1 contract (Counter)\n"),
+        "no warnings expected; one line says what was compiled"
+    );
     for stage in ["tokens", "ast", "access", "bytecode"] {
         let out = braid(&["compile", COUNTER, "--emit", stage]);
         assert_eq!(code(&out), 0, "--emit {stage}: {}", stderr(&out));
