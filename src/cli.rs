@@ -136,13 +136,19 @@ pub struct RunArgs {
 }
 
 const RUN_AFTER_HELP: &str = "\
-The scenario lists `contracts` (source files, or precompiled `.bbc` modules, relative to the
-scenario), `[[deploy]]` tables (run in order as block 0 at `genesis_timestamp`, default 0)
-and `[[block]]` tables with `txs` and optional `[[block.check]]` read-only calls. Arguments
-and expected values: decimal, `0x` or `1e18` integers (strings or TOML integers), booleans,
-`@name` for a deployed instance or a named account, arrays for tuples and structs.
-The results do not depend on the engine or the thread count: sequential execution in block
-order defines them.
+The scenario lists `contracts` (source files or precompiled `.bbc` modules, relative to
+the scenario, or `std::token`), `[[deploy]]` tables (run in order as block 0 at
+`genesis_timestamp`, default 0) and `[[block]]` tables with `txs` and optional
+`[[block.check]]` read-only calls. Arguments and expected values: decimal, `0x` or `1e18`
+integers (`1.5e18` when exact; strings or TOML integers), booleans, `@name` for a deployed
+instance or a named account, arrays for tuples and structs. Expectations (`expect` on a
+transaction, the fields of a check): `status`, `return`, `reason`, `message`, and `events`
+(`[{ name, args }]`, emitted in that order).
+Rules: block numbers strictly increase, timestamps never decrease; the sum of a block's
+gas limits (default 10,000,000 each) is at most `block_gas_limit` (default
+1,000,000,000); a sender is a named account or a raw address that holds no code and is
+no contract's sub-account. The results do not depend on the engine or the thread count:
+sequential execution in block order defines them.
 
 Exit status: 0 every expectation met, 1 a malformed scenario, a contract that does not
 compile, a failed deployment or a failed expectation, 2 usage or I/O error.";
