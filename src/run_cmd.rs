@@ -15,7 +15,7 @@ use crate::output;
 use crate::receipt_json::{CheckEntry, DeployedEntry, ReceiptEntry, RunReport, address_text};
 use crate::scenario::expect::Observed;
 use crate::scenario::{LoadError, Scenario};
-use braid_vm::{Chain, Receipt};
+use braid_vm::{Chain, Executor, Receipt};
 use contracts::DiagnosticsTo;
 use plan::{CallInfo, Deployed, SenderAudit};
 use std::path::Path;
@@ -36,7 +36,8 @@ pub struct Outcome {
 /// Runs `braid run`.
 pub fn run(args: &RunArgs, color: ColorChoice) -> Result<(), CommandError> {
     note_engine(args)?;
-    let outcome = execute(&args.scenario, DiagnosticsTo::Stderr(color))?;
+    let mut executor = executor(args)?;
+    let outcome = execute(&args.scenario, DiagnosticsTo::Stderr(color), &mut executor)?;
     let text = if args.json {
         outcome.report.to_json_text()
     } else {
@@ -62,9 +63,13 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<(), CommandError> {
     )))
 }
 
-/// Loads, plans and runs the scenario at `path`; prints nothing but (with
-/// [`DiagnosticsTo::Stderr`]) the diagnostics of the contracts it compiles.
-pub fn execute(path: &Path, diagnostics: DiagnosticsTo) -> Result<Outcome, CommandError> {
+/// Loads, plans and runs the scenario at `path` with `executor`; prints nothing but
+/// (with [`DiagnosticsTo::Stderr`]) the diagnostics of the contracts it compiles.
+pub fn execute(
+    path: &Path,
+    diagnostics: DiagnosticsTo,
+    executor: &mut Executor,
+) -> Result<Outcome, CommandError> {
     let scenario = Scenario::load(path).map_err(|e| match e {
         LoadError::Io { .. } => CommandError::Io(e.to_string()),
         LoadError::Malformed(m) => CommandError::Input(m.to_string()),
@@ -72,6 +77,9 @@ pub fn execute(path: &Path, diagnostics: DiagnosticsTo) -> Result<Outcome, Comma
     let input = |e: crate::scenario::ScenarioError| CommandError::Input(e.to_string());
     let mut names = plan::initial_names(&scenario).map_err(input)?;
     let mut chain = Chain::new();
+    // The executor refuses a block above the limit too; planning has already reported
+    // any such block as malformed, with its line.
+    chain.set_block_gas_limit(scenario.file.block_gas_limit());
     let contracts = contracts::load_contracts(&scenario, &mut chain, diagnostics)?;
     let mut audit = SenderAudit::default();
     let deployed = plan::deploy_all(&scenario, &mut chain, &contracts, &mut names, &mut audit)
@@ -88,14 +96,10 @@ pub fn execute(path: &Path, diagnostics: DiagnosticsTo) -> Result<Outcome, Comma
     let mut failed = Vec::new();
     let mut checks = table::CheckCount::default();
     for block in &blocks {
-        let declared: u128 = block.txs.iter().map(|t| u128::from(t.gas_limit)).sum();
-        if declared > u128::from(block.gas_limit) {
-            return Err(CommandError::Input(format!(
-                "internal error: block {} declares {declared} gas, above its limit {}, after planning",
-                block.number, block.gas_limit
-            )));
-        }
-        let results = chain.execute_block(block.context(), &block.txs);
+        let results = executor
+            .execute(&mut chain, block.context(), &block.txs)
+            .map_err(|e| CommandError::Input(format!("block {}: {e}", block.number)))?
+            .receipts;
         if results.len() != block.txs.len() {
             return Err(CommandError::Input(format!(
                 "internal error: block {} has {} transactions but the VM returned {} receipts",
@@ -163,12 +167,26 @@ fn note_engine(args: &RunArgs) -> Result<(), CommandError> {
             "note: the JIT engine is not available yet; running the reference interpreter (same results by definition)\n",
         )?;
     }
-    if args.parallel || args.threads.is_some() {
-        output::err(
-            "note: the parallel executor is not available yet; running blocks sequentially (same results by definition)\n",
-        )?;
-    }
     Ok(())
+}
+
+/// The block executor the flags ask for: `--parallel` (or `--threads N`) runs
+/// blocks from the conflict DAG on N workers (default: every core), else in order.
+fn executor(args: &RunArgs) -> Result<Executor, CommandError> {
+    if !args.parallel && args.threads.is_none() {
+        return Ok(Executor::sequential());
+    }
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        std::num::NonZeroUsize::get,
+    );
+    let executor = Executor::parallel(threads).map_err(|e| CommandError::Io(e.to_string()))?;
+    // Testing knob: schedule even tiny blocks from their DAG (same results).
+    Ok(if std::env::var_os("BRAID_ALWAYS_PARALLEL").is_some() {
+        executor.always_parallel()
+    } else {
+        executor
+    })
 }
 
 /// Compares a receipt with the call's expectation (if it has one); records the entry

@@ -5,6 +5,7 @@ use crate::cli::{ColorChoice, CommandError, TestArgs};
 use crate::output::{self, Stream};
 use crate::run_cmd::contracts::DiagnosticsTo;
 use crate::run_cmd::execute;
+use braid_vm::Executor;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -53,7 +54,8 @@ pub fn test(args: &TestArgs, color: ColorChoice) -> Result<(), CommandError> {
     for root in &roots {
         collect(root, true, &mut files)?;
     }
-    let rows: Vec<ScenarioRow> = files.iter().map(|f| run_one(f)).collect();
+    let mut executor = Executor::sequential();
+    let rows: Vec<ScenarioRow> = files.iter().map(|f| run_one(f, &mut executor)).collect();
     let passed = rows.iter().filter(|r| r.passed).count();
     let report = TestReport {
         failed: rows.len() - passed,
@@ -106,9 +108,9 @@ fn collect(path: &Path, given: bool, out: &mut Vec<PathBuf>) -> Result<(), Comma
 }
 
 /// Runs one scenario as `braid run` would, without printing.
-fn run_one(path: &Path) -> ScenarioRow {
+fn run_one(path: &Path, executor: &mut Executor) -> ScenarioRow {
     let scenario = path.display().to_string();
-    match execute(path, DiagnosticsTo::Message) {
+    match execute(path, DiagnosticsTo::Message, executor) {
         Ok(outcome) => ScenarioRow {
             scenario,
             passed: outcome.failed.is_empty(),

@@ -94,8 +94,6 @@ pub struct PlannedBlock {
     pub tx_infos: Vec<CallInfo>,
     /// Read-only calls after it.
     pub checks: Vec<PlannedCall>,
-    /// The scenario's block gas limit, which the sum of `txs`' gas limits does not exceed.
-    pub gas_limit: u64,
 }
 
 impl PlannedBlock {
@@ -378,7 +376,6 @@ pub fn plan_blocks(
             txs,
             tx_infos,
             checks,
-            gas_limit,
         });
         previous_number = number;
         previous_timestamp = timestamp;
