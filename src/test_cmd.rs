@@ -77,14 +77,14 @@ pub fn test(args: &TestArgs, color: ColorChoice) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Adds the scenario files at `path`: the file itself, or the `*.toml` files under a
-/// directory (recursively, sorted, hidden entries skipped). A path given on the command
-/// line that does not exist is an I/O error.
+/// Adds the scenario files at `path`: a file given on the command line, or the `*.toml`
+/// files under a directory (recursively, sorted, hidden entries and symbolic links to
+/// directories skipped). A path that does not exist is an I/O error.
 fn collect(path: &Path, given: bool, out: &mut Vec<PathBuf>) -> Result<(), CommandError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| CommandError::Io(format!("cannot read {}: {e}", path.display())))?;
     if !meta.is_dir() {
-        if given || path.extension().is_some_and(|e| e == "toml") {
+        if given {
             out.push(path.to_path_buf());
         }
         return Ok(());
@@ -98,11 +98,17 @@ fn collect(path: &Path, given: bool, out: &mut Vec<PathBuf>) -> Result<(), Comma
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        children.push(entry.path());
+        // Only real directories are entered (a symbolic link to a directory could loop).
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        children.push((entry.path(), is_dir));
     }
     children.sort();
-    for child in children {
-        collect(&child, false, out)?;
+    for (child, is_dir) in children {
+        if is_dir {
+            collect(&child, false, out)?;
+        } else if child.extension().is_some_and(|e| e == "toml") {
+            out.push(child);
+        }
     }
     Ok(())
 }

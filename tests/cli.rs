@@ -518,7 +518,7 @@ fn braid_test_reports_each_scenario() {
     assert_eq!(
         stdout(&out),
         "ok     tests/run/token.toml (7 expectations met)\n\
-         ok     tests/run/events.toml (5 expectations met)\n\n\
+         ok     tests/run/events.toml (6 expectations met)\n\n\
          test result: ok. 2 scenarios: 2 passed, 0 failed\n"
     );
     assert_eq!(
