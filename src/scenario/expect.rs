@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 
 /// The parameter lists of every event declared by a loaded module, by event name
 /// (several contracts may declare events of one name with different parameters).
-pub type EventTypes = BTreeMap<String, Vec<Vec<(String, ValueType)>>>;
+pub type EventTypes = BTreeMap<String, Vec<EventParams>>;
+
+/// An event's declared parameters (names and types).
+pub type EventParams = Vec<(String, ValueType)>;
 
 /// An event a transaction must emit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +24,7 @@ pub struct ExpectedEvent {
     pub name: String,
     /// Its arguments, parsed against each declaration of that name they fit (empty:
     /// the arguments are not checked).
-    pub args: Vec<(Vec<(String, ValueType)>, Vec<U256>)>,
+    pub args: Vec<(EventParams, Vec<U256>)>,
 }
 
 impl ExpectedEvent {
