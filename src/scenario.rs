@@ -161,7 +161,7 @@ mod u64_or_string {
                 .and_then(|w| u64::try_from(w).ok())
                 .ok_or_else(|| E::custom(format!("\"{t}\" is not a u64 gas amount"))),
             other => Err(E::custom(format!(
-                "expected a gas amount (an integer, or a string for values above 2^63), found {}",
+                "expected a gas amount (an integer, or a string such as \"1e7\" or \"18446744073709551615\"), found {}",
                 other.type_str()
             ))),
         }
