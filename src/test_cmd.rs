@@ -116,7 +116,20 @@ fn collect(path: &Path, given: bool, out: &mut Vec<PathBuf>) -> Result<(), Comma
 /// Runs one scenario as `braid run` would, without printing.
 fn run_one(path: &Path, executor: &mut Executor) -> ScenarioRow {
     let scenario = path.display().to_string();
-    match execute(path, DiagnosticsTo::Message, executor) {
+    // A panic is a bug in braid, never the scenario's fault; it fails this scenario's
+    // row (the panic hook has printed the message) and the others still run.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        execute(path, DiagnosticsTo::Message, executor)
+    }))
+    .unwrap_or_else(|_| {
+        // The executor may have been left mid-block: the next scenario gets a fresh one.
+        *executor = Executor::sequential();
+        Err(CommandError::Input(
+            "internal error in braid (a bug): running this scenario panicked; please report it"
+                .into(),
+        ))
+    });
+    match result {
         Ok(outcome) => ScenarioRow {
             scenario,
             passed: outcome.failed.is_empty(),
