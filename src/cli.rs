@@ -26,7 +26,27 @@ pub enum Command {
     Compile(CompileArgs),
     /// Deploy contracts and run blocks of transactions from a scenario file.
     Run(RunArgs),
+    /// An interactive session: evaluate expressions, deploy contracts, send transactions.
+    Repl(ReplArgs),
 }
+
+/// `braid repl`.
+#[derive(Debug, Args)]
+#[command(after_long_help = REPL_AFTER_HELP)]
+pub struct ReplArgs {
+    /// Run the inputs in FILE (one per line; an input goes on until its brackets
+    /// balance), echoing each line as `> line` before its output.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+}
+
+const REPL_AFTER_HELP: &str = "\
+Interactive on a terminal; :help lists the commands. Without --script and with stdin not a
+terminal, stdin is the script. History: $BRAID_HISTORY, else braid/history in the user's
+data directory.
+
+Exit status: 0 at the end of the input, 1 if an input of a script could not be parsed as a
+command at all (an unknown command, a syntax error), 2 usage or I/O error.";
 
 /// `braid compile`.
 #[derive(Debug, Args)]
@@ -151,6 +171,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compile(args) => crate::compile_cmd::compile(&args),
         Command::Run(args) => crate::run_cmd::run(&args),
+        Command::Repl(args) => crate::repl::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

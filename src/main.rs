@@ -9,6 +9,7 @@ mod cli;
 mod compile_cmd;
 mod project;
 mod receipt_json;
+mod repl;
 mod run_cmd;
 mod scenario;
 

@@ -1,0 +1,120 @@
+//! How the REPL shows values, addresses and storage keys: through the scenario layer's
+//! value display (`receipt_json`), with addresses named after the session's accounts,
+//! instances and the instances' first sub-accounts (`dex[0]`).
+
+use crate::receipt_json::{address_text, params_json, value_json, value_text};
+use braid_bytecode::encode::{account_address, address_to_word, sub_account, word_to_address};
+use braid_bytecode::{Module, U256, ValueType};
+use braid_vm::{AccessEntry, AccessKey, Address, Chain, Event};
+use std::collections::BTreeMap;
+
+/// Sub-accounts `instance[k]` named for `k` below this.
+const NAMED_SUB_ACCOUNTS: u64 = 16;
+
+/// Names for addresses.
+#[derive(Debug, Default)]
+pub struct Labels {
+    by_addr: BTreeMap<Address, String>,
+}
+
+impl Labels {
+    /// Labels for these accounts and instances (and the instances' sub-accounts).
+    pub fn new<'a>(
+        accounts: impl IntoIterator<Item = &'a String>,
+        instances: impl IntoIterator<Item = (&'a String, &'a Address)>,
+    ) -> Labels {
+        let mut by_addr = BTreeMap::new();
+        for name in accounts {
+            by_addr.insert(account_address(name), format!("@{name}"));
+        }
+        for (name, addr) in instances {
+            by_addr.insert(*addr, name.clone());
+            for k in 0..NAMED_SUB_ACCOUNTS {
+                by_addr
+                    .entry(sub_account(addr, &[U256::from(k)]))
+                    .or_insert_with(|| format!("{name}[{k}]"));
+            }
+        }
+        Labels { by_addr }
+    }
+
+    /// The label of an address: `@alice`, `usd`, `dex[0]`, else the `0x` address.
+    pub fn address(&self, addr: &Address) -> String {
+        self.by_addr
+            .get(addr)
+            .cloned()
+            .unwrap_or_else(|| address_text(addr))
+    }
+
+    /// A value of type `ty` as text, addresses labelled.
+    pub fn value(&self, ty: &ValueType, words: &[U256]) -> String {
+        self.relabel(value_text(&value_json(ty, words)))
+    }
+
+    /// Replaces every known `0x` address in `text` by its label.
+    fn relabel(&self, mut text: String) -> String {
+        for (addr, label) in &self.by_addr {
+            let hex = address_text(addr);
+            if text.contains(&hex) {
+                text = text.replace(&hex, label);
+            }
+        }
+        text
+    }
+
+    /// An event as `Name(param: value, …)`.
+    pub fn event(&self, event: &Event) -> String {
+        let values = params_json(event.params(), &event.args);
+        let parts: Vec<String> = event
+            .params()
+            .iter()
+            .zip(values)
+            .map(|((name, _), v)| format!("{name}: {}", self.relabel(value_text(&v))))
+            .collect();
+        format!("{}({})", event.name(), parts.join(", "))
+    }
+
+    /// A storage place `instance.field[key]` of an access entry or a touched slot.
+    pub fn place(&self, chain: &Chain, contract: &Address, field: u16, key: AccessKey) -> String {
+        let module = chain.module_at(contract);
+        let (field_name, key_ty) = field_of(module, field);
+        let key_text = match (key, key_ty) {
+            (AccessKey::Whole, _) => "[*]".to_string(),
+            (AccessKey::Key(_), None) => String::new(),
+            (AccessKey::Key(k), Some(ty)) => format!("[{}]", self.key(k, &ty)),
+        };
+        format!("{}.{field_name}{key_text}", self.address(contract))
+    }
+
+    /// A map key word: a value of a one-word key type, or the hash of a tuple key.
+    fn key(&self, word: U256, ty: &ValueType) -> String {
+        match ty {
+            ValueType::Address | ValueType::Contract(_) if ty.max_word().is_none_or(|m| word <= m) => {
+                self.address(&word_to_address(word))
+            }
+            ValueType::Tuple(_) | ValueType::Struct(..) => {
+                let hex = format!("{word:x}");
+                format!("#{}", &hex[..hex.len().min(8)])
+            }
+            _ => word.to_string(),
+        }
+    }
+}
+
+/// A field's name and key type (`None` for a scalar) in a module's layout.
+pub fn field_of(module: Option<&Module>, field: u16) -> (String, Option<ValueType>) {
+    match module.and_then(|m| m.storage.get(usize::from(field))) {
+        Some(f) => (f.name.clone(), f.key.clone()),
+        None => (format!("field{field}"), Some(ValueType::U256)),
+    }
+}
+
+/// The place of an access entry.
+pub fn entry_place(labels: &Labels, chain: &Chain, e: &AccessEntry) -> String {
+    labels.place(chain, &e.contract, e.field, e.key)
+}
+
+/// An address as a word (for arguments of address type).
+pub fn word_of(addr: &Address) -> U256 {
+    address_to_word(addr)
+}
