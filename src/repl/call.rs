@@ -102,7 +102,13 @@ impl Session {
         let mut words = Vec::new();
         for (i, (text, (pname, ty))) in args.iter().zip(params).enumerate() {
             let place = format!("argument {} (`{pname}`)", i + 1);
-            if let Some(value) = literal(text) {
+            // An instance's name is its address (`usd.approve(dex, 1e24)`).
+            let instance = self
+                .world
+                .instances
+                .contains_key(text.trim())
+                .then(|| toml::Value::String(format!("@{}", text.trim())));
+            if let Some(value) = instance.or_else(|| literal(text)) {
                 parse_typed(&value, ty, &names, &place, &mut words).map_err(ReplError::msg)?;
                 if let Some(name) = text.trim().strip_prefix('@')
                     && !self.world.instances.contains_key(name)
@@ -225,12 +231,18 @@ impl Session {
         ))
     }
 
-    /// `NAME.fn(args) [as @account]`: one transaction in a block of its own.
-    pub(super) fn send(&mut self, call: &CallText) -> Result<String, ReplError> {
+    /// `NAME.fn(args) [as @account]`: one transaction in a block of its own (a view
+    /// runs on the current world and changes nothing). Returns the output and whether
+    /// the world changed.
+    pub(super) fn send(&mut self, call: &CallText) -> Result<(String, bool), ReplError> {
         let (tx, func) = self.transaction(call)?;
         let declared = self.world.chain.access_set(&tx);
         let block = self.current_block();
-        self.checkpoint(call_label(call));
+        // A view changes nothing: no block of its own, nothing to undo.
+        let view = func.visibility == braid_bytecode::Visibility::PubView;
+        if !view {
+            self.checkpoint(call_label(call));
+        }
         let world = &mut self.world;
         let recorder = RecordingState {
             inner: world.chain.state(),
@@ -254,14 +266,16 @@ impl Session {
             state.apply(writes);
             world.chain.set_state(state);
         }
-        world.block = block.number;
+        if !view {
+            world.block = block.number;
+        }
         let labels = self.labels();
         let mut out = receipt_text(&labels, &receipt, &func.ret);
         match declared {
             Ok(set) => out.push_str(&self.access_text(&labels, &set, Some(&touched))),
             Err(f) => out.push_str(&format!("access: none evaluated ({f})\n")),
         }
-        Ok(out)
+        Ok((out, !view))
     }
 
     /// `:access NAME.fn(args)`: the declared set, evaluated, without running.

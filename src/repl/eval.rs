@@ -395,9 +395,12 @@ impl Scope<'_> {
                     Err(e) if e.contains("has no value to bind") => run_statements(),
                     Err(e) if is_syntax_error(&e) => match run_statements() {
                         Ok(done) => Ok(done),
-                        // Report the statements' errors for an input that reads as
-                        // statements (`while … { … }`), else the expression's.
-                        Err(stmt_err) if text.ends_with('}') => Err(stmt_err),
+                        // Report the statements' errors when they parse (`b = 1` to an
+                        // immutable `b`) or the input reads as statements
+                        // (`while … { … }`), else the expression's.
+                        Err(stmt_err) if !is_syntax_error(&stmt_err) || text.ends_with('}') => {
+                            Err(stmt_err)
+                        }
                         Err(_) => Err(e),
                     },
                     Err(e) => Err(e),
@@ -569,13 +572,18 @@ impl Scope<'_> {
         };
         // The input was embedded after rewriting (`@name`, `std::` paths): spans map
         // back exactly only when the text is unchanged, else they cover the input.
-        let same = synth.text.get(synth.input.clone()) == Some(original);
+        // (A `let` is embedded with its `;` added: the original is a prefix.)
+        let same = synth
+            .text
+            .get(synth.input.clone())
+            .is_some_and(|embedded| embedded.starts_with(original));
+        let len = original.len();
         let shift = |s: Span| {
             if same && inside(s) {
                 Span::new(
                     file,
-                    s.range().start - synth.input.start,
-                    s.range().end - synth.input.start,
+                    (s.range().start - synth.input.start).min(len),
+                    (s.range().end - synth.input.start).min(len),
                 )
             } else if same && s.file == FileId(0) && s.range().start >= synth.input.end {
                 // Past the input (a missing operand, an unclosed call): its end.

@@ -212,12 +212,19 @@ impl Session {
             return self.command(name, rest);
         }
         if let Some(call) = input::parse_call(text)
-            && let Some(target) = text.split('.').next()
-            && self.world.instances.contains_key(target.trim())
+            && let Some(target) = text.split('.').next().map(str::trim)
+            && !self.bindings.iter().any(|b| b.name == target)
         {
+            if !self.world.instances.contains_key(target) {
+                let known: Vec<&str> = self.world.instances.keys().map(String::as_str).collect();
+                return Err(ReplError::msg(format!(
+                    "no instance named `{target}` (deployed: {})",
+                    if known.is_empty() { "none".into() } else { known.join(", ") }
+                )));
+            }
             let call = call.map_err(|e| ReplError::Unparsed(format!("error: {e}\n")))?;
-            let out = self.send(&call)?;
-            return Ok(Reply::changed(out));
+            let (out, changed) = self.send(&call)?;
+            return Ok(if changed { Reply::changed(out) } else { Reply::view(out) });
         }
         self.braid(text)
     }
@@ -472,8 +479,27 @@ impl Session {
         Ok(format!("undone: {}\n", snapshot.what))
     }
 
+    /// `:load FILE`: compiles FILE and every file module it imports (so that
+    /// `:load dex.braid` makes `Token` available too) and loads their contracts.
     fn load(&mut self, file: &str) -> Result<String, ReplError> {
-        let path = PathBuf::from(file);
+        let mut names = Vec::new();
+        let mut done = BTreeSet::new();
+        let mut todo = vec![PathBuf::from(file)];
+        while let Some(path) = todo.pop() {
+            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if !done.insert(key) {
+                continue;
+            }
+            let imports = self.load_one(&path, &mut names)?;
+            todo.extend(imports);
+        }
+        Ok(format!("loaded {}\n", names.join(", ")))
+    }
+
+    /// Compiles and loads one file; returns the files it imports.
+    fn load_one(&mut self, path: &Path, names: &mut Vec<String>) -> Result<Vec<PathBuf>, ReplError> {
+        let file = path.display().to_string();
+        let path = path.to_path_buf();
         let options = CompileOptions {
             include_dirs: self.loader.dirs.clone(),
             contracts_dir: crate::project::contracts_dir(&path),
@@ -497,7 +523,13 @@ impl Session {
         {
             self.loader.add_dir(dir);
         }
-        let mut names = Vec::new();
+        let imports: Vec<PathBuf> = compilation
+            .sources
+            .iter()
+            .skip(1)
+            .filter(|(_, f)| f.module.first().is_some_and(|m| m != "std"))
+            .map(|(_, f)| PathBuf::from(&f.name))
+            .collect();
         for module in compilation.modules {
             let code = self
                 .world
@@ -515,7 +547,7 @@ impl Session {
                 },
             );
         }
-        Ok(format!("loaded {}\n", names.join(", ")))
+        Ok(imports)
     }
 
     fn save(&self, file: &str) -> Result<String, ReplError> {
@@ -657,7 +689,7 @@ fn item_name(item: &str) -> String {
         .get(1)
         .map(|w| {
             w.chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect()
         })
         .unwrap_or_default();

@@ -92,12 +92,47 @@ impl Labels {
             ValueType::Address | ValueType::Contract(_) if ty.max_word().is_none_or(|m| word <= m) => {
                 self.address(&word_to_address(word))
             }
-            ValueType::Tuple(_) | ValueType::Struct(..) => {
+            ValueType::Tuple(elems) => self.tuple_key(word, elems).unwrap_or_else(|| {
+                let hex = format!("{word:x}");
+                format!("#{}", &hex[..hex.len().min(8)])
+            }),
+            ValueType::Struct(..) => {
                 let hex = format!("{word:x}");
                 format!("#{}", &hex[..hex.len().min(8)])
             }
             _ => word.to_string(),
         }
+    }
+}
+
+impl Labels {
+    /// A pair key (`allowances[(owner, spender)]`, `shares[(pool, who)]`) found among
+    /// the labelled addresses and small integers: the map key word is a hash, so it
+    /// is named by trying the candidates. `None` when no candidate matches.
+    fn tuple_key(&self, word: U256, elems: &[ValueType]) -> Option<String> {
+        let [a, b] = elems else { return None };
+        let candidates = |ty: &ValueType| -> Vec<(U256, String)> {
+            match ty {
+                ValueType::Address | ValueType::Contract(_) => self
+                    .by_addr
+                    .iter()
+                    .map(|(addr, label)| (address_to_word(addr), label.clone()))
+                    .collect(),
+                ValueType::Bool => vec![(U256::ZERO, "false".into()), (U256::from(1u8), "true".into())],
+                _ => (0..NAMED_SUB_ACCOUNTS)
+                    .map(|k| (U256::from(k), k.to_string()))
+                    .collect(),
+            }
+        };
+        let second = candidates(b);
+        for (wa, la) in candidates(a) {
+            for (wb, lb) in &second {
+                if braid_bytecode::encode::map_key_word(&[wa, *wb]) == word {
+                    return Some(format!("({la}, {lb})"));
+                }
+            }
+        }
+        None
     }
 }
 
