@@ -249,9 +249,7 @@ impl Session {
             reads: RefCell::new(BTreeSet::new()),
         };
         let mut scratch = Scratch::default();
-        let receipt = exec::isolate_panics(&mut scratch, tx.gas_limit, |s| {
-            exec::execute_tx_in(s, &world.chain, &recorder, block, &tx)
-        });
+        let receipt = exec::execute_alone(&mut scratch, &world.chain, &recorder, block, &tx);
         let mut touched = Touched {
             read: recorder.reads.into_inner(),
             written: BTreeSet::new(),

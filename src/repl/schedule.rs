@@ -1,14 +1,16 @@
 //! `:block`: the queued transactions run as one block, with their schedule.
 //!
-//! The block runs through `Chain::execute_block` (sequential execution in block order
-//! defines the results). The schedule shown is the waits-for graph of the block's
-//! declared access sets, evaluated before anything runs: which transaction waits for
-//! which, and the parallelism bound, total gas over the gas of the critical path.
+//! The block runs on the VM's parallel [`Executor`] (every run scheduled from its
+//! conflict DAG, however small the block); the parallelism bound shown is the
+//! executor's own ([`braid_vm::GraphStats`]: total gas over the gas of the critical
+//! path). Which transaction waited for which is computed here from the declared
+//! access sets by [`waits_for`], with the executor's rules, because the executor does
+//! not expose its DAG's edges.
 
 use super::call::receipt_text;
 use super::session::{ReplError, Session};
 use super::show::{self, Labels};
-use braid_vm::{AccessEntry, AccessKey, AccessSet, Chain};
+use braid_vm::{AccessEntry, AccessKey, AccessSet, Chain, Executor};
 
 /// One edge of the waits-for graph: `waiter` waits for `first` because of `place`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,30 +30,46 @@ fn conflicts(a: &AccessEntry, b: &AccessEntry) -> bool {
         && (a.key == AccessKey::Whole || b.key == AccessKey::Whole || a.key == b.key)
 }
 
-/// STAND-IN for the parallel executor's conflict DAG (swap for the scheduler's own
-/// when `braid_vm` has one): for each transaction, the earlier transactions it waits
-/// for. A transaction conflicts with an earlier one that writes a key it touches or
-/// reads a key it writes (a whole-field entry touches every key of the field); it
-/// waits for each conflicting earlier transaction that is not already ordered before
-/// it through another wait (the transitive reduction, so the list reads as "waits
-/// for the last writer of each key"). A transaction whose access set cannot be
-/// evaluated (`None`: it fails before running) touches nothing and waits for no one.
+/// STAND-IN for the parallel executor's conflict DAG, whose edges `braid_vm` does not
+/// expose (swap for them when it does): for each transaction, the earlier
+/// transactions it waits for, by the executor's rules (`vm/src/schedule.rs`). A
+/// transaction conflicts with an earlier one that writes a key it touches or reads a
+/// key it writes; a transaction with a whole-map entry is a barrier (it waits for
+/// every earlier transaction and every later one waits for it). The list keeps the
+/// waits not already implied by another (the transitive reduction: "the last writer
+/// of each key"). A transaction whose access set cannot be evaluated (`None`: it
+/// fails before running) touches nothing and waits for no one.
 pub fn waits_for(sets: &[Option<AccessSet>]) -> Vec<Vec<Wait>> {
     let n = sets.len();
+    let barrier = |s: &Option<AccessSet>| {
+        s.as_ref()
+            .is_some_and(|s| s.entries().iter().any(|e| e.key == AccessKey::Whole))
+    };
     // before[j][i]: transaction i is ordered before j (directly or transitively).
     let mut before: Vec<Vec<bool>> = Vec::with_capacity(n);
     let mut waits = Vec::with_capacity(n);
     for (j, set) in sets.iter().enumerate() {
         let mut direct: Vec<Wait> = Vec::new();
         if let Some(set) = set {
-            for i in 0..j {
-                let Some(earlier) = &sets[i] else { continue };
+            for (i, earlier) in sets.iter().enumerate().take(j) {
+                let Some(earlier) = earlier else { continue };
                 let hit = set
                     .entries()
                     .iter()
                     .find(|e| earlier.entries().iter().any(|o| conflicts(e, o)));
-                if let Some(e) = hit {
-                    direct.push(Wait { first: i, entry: *e });
+                let entry = match hit {
+                    Some(e) => Some(*e),
+                    // A barrier orders everything around it.
+                    None if barrier(&sets[j]) || barrier(&sets[i]) => set
+                        .entries()
+                        .iter()
+                        .find(|e| e.key == AccessKey::Whole)
+                        .or_else(|| earlier.entries().iter().find(|e| e.key == AccessKey::Whole))
+                        .copied(),
+                    None => None,
+                };
+                if let Some(entry) = entry {
+                    direct.push(Wait { first: i, entry });
                 }
             }
         }
@@ -74,23 +92,6 @@ pub fn waits_for(sets: &[Option<AccessSet>]) -> Vec<Vec<Wait>> {
     waits
 }
 
-/// The parallelism bound of a block: total gas over the gas of its heaviest chain of
-/// waits (the critical path). `None` for a block that used no gas.
-pub fn parallelism_bound(waits: &[Vec<Wait>], gas: &[u64]) -> Option<(u64, u64, f64)> {
-    let mut finish: Vec<u64> = Vec::with_capacity(gas.len());
-    for (j, ws) in waits.iter().enumerate() {
-        let start = ws
-            .iter()
-            .filter_map(|w| finish.get(w.first).copied())
-            .max()
-            .unwrap_or(0);
-        finish.push(start.saturating_add(gas.get(j).copied().unwrap_or(0)));
-    }
-    let total: u64 = gas.iter().sum();
-    let critical = finish.iter().copied().max().unwrap_or(0);
-    (critical > 0).then(|| (total, critical, total as f64 / critical as f64))
-}
-
 impl Session {
     /// `:block`: runs the queue as one block and shows schedule and receipts.
     pub(super) fn run_block(&mut self) -> Result<String, ReplError> {
@@ -105,7 +106,19 @@ impl Session {
             .collect();
         let block = self.current_block();
         self.checkpoint(format!(":block {} ({} transactions)", block.number, txs.len()));
-        let receipts = self.world.chain.execute_block(block, &txs);
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+        let mut executor = Executor::parallel(threads)
+            .map_err(|e| ReplError::msg(format!("cannot start the block executor: {e}")))?
+            .always_parallel();
+        let outcome = match executor.execute(&mut self.world.chain, block, &txs) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.undo_last();
+                self.queue = queue;
+                return Err(ReplError::msg(format!("the block was refused: {e}")));
+            }
+        };
+        let receipts = outcome.receipts.clone();
         self.world.block = block.number;
         let waits = waits_for(&sets);
         let labels = self.labels();
@@ -129,12 +142,12 @@ impl Session {
             };
             out.push_str(&format!("  #{j} {}: {when}\n", q.label));
         }
-        let gas: Vec<u64> = receipts.iter().map(|r| r.gas_used).collect();
-        match parallelism_bound(&waits, &gas) {
-            Some((total, critical, bound)) => out.push_str(&format!(
-                "parallelism bound: {bound:.2} (total gas {total} / critical path {critical})\n"
+        match outcome.graph_stats() {
+            Some(g) if g.critical_path_gas > 0 => out.push_str(&format!(
+                "parallelism bound: {:.2} (total gas {} / critical path {})\n",
+                g.parallelism_bound, g.total_gas, g.critical_path_gas
             )),
-            None => out.push_str("parallelism bound: none (no gas used)\n"),
+            _ => out.push_str("parallelism bound: none (no gas used)\n"),
         }
         out.push_str("receipts:\n");
         for (j, (q, r)) in queue.iter().zip(&receipts).enumerate() {
@@ -194,10 +207,21 @@ mod tests {
             .map(|ws| ws.iter().map(|w| w.first).collect())
             .collect();
         // Two reads of key 1 wait for its writer, not for each other; the whole-field
-        // write waits for both readers and for the writer of key 2 (the writer of
-        // key 1 is already before the readers); a failed one waits for nothing.
+        // write (a barrier) waits for both readers and for the writer of key 2 (the
+        // writer of key 1 is already before the readers); a failed one waits for
+        // nothing.
         assert_eq!(firsts, vec![vec![], vec![], vec![0], vec![0], vec![1, 2, 3], vec![]]);
-        let bound = parallelism_bound(&waits, &[10, 10, 10, 10, 10, 0]).expect("gas used");
-        assert_eq!((bound.0, bound.1), (50, 30));
+        // A barrier on another field still orders everything around it.
+        let other = |field, key, write| AccessEntry { contract: [2; 20], ..entry(field, key, write) };
+        let sets = vec![
+            set(vec![entry(0, Some(1), true)]),
+            set(vec![other(5, None, true)]),
+            set(vec![entry(0, Some(2), true)]),
+        ];
+        let firsts: Vec<Vec<usize>> = waits_for(&sets)
+            .iter()
+            .map(|ws| ws.iter().map(|w| w.first).collect())
+            .collect();
+        assert_eq!(firsts, vec![vec![], vec![0], vec![1]]);
     }
 }

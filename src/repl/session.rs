@@ -463,6 +463,11 @@ impl Session {
         });
     }
 
+    /// Drops the last checkpoint (a change that did not happen after all).
+    pub(super) fn undo_last(&mut self) {
+        self.undo.pop();
+    }
+
     fn undo(&mut self) -> Result<String, ReplError> {
         let Some(snapshot) = self.undo.pop() else {
             return Err(ReplError::msg("nothing to undo"));
