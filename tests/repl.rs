@@ -75,6 +75,48 @@ fn stdin_that_is_not_a_terminal_is_a_script() {
     assert_eq!(String::from_utf8(out.stdout).expect("UTF-8"), expected);
 }
 
+/// The worked session of the book's REPL chapter is true: its inputs, run as a
+/// script, print every output line the chapter shows, in order (`…` marks elided
+/// output).
+#[test]
+fn the_book_session_is_a_real_transcript() {
+    let chapter = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/repl.md"),
+    )
+    .expect("read the chapter");
+    let section = chapter
+        .split("## A worked session")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the worked session section");
+    let mut shown: Vec<&str> = Vec::new();
+    let mut in_block = false;
+    for line in section.lines() {
+        if line.starts_with("```") {
+            in_block = !in_block;
+        } else if in_block {
+            shown.push(line);
+        }
+    }
+    let inputs: Vec<&str> = shown
+        .iter()
+        .filter_map(|l| l.strip_prefix("> "))
+        .collect();
+    assert!(inputs.len() > 20, "the session has its inputs");
+    let dir = workdir("book");
+    std::fs::write(dir.join("book.txt"), inputs.join("\n")).expect("write the script");
+    let (code, stdout, stderr) = run_script(&dir, Path::new("book.txt"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{stderr}");
+    let mut actual = stdout.lines();
+    for line in shown.iter().filter(|l| **l != "…") {
+        assert!(
+            actual.any(|a| a == *line),
+            "the chapter shows `{line}`, which the session does not print (in this order)"
+        );
+    }
+}
+
 #[test]
 fn a_missing_script_is_an_io_error() {
     let dir = workdir("missing");

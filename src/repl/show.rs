@@ -46,9 +46,37 @@ impl Labels {
             .unwrap_or_else(|| address_text(addr))
     }
 
-    /// A value of type `ty` as text, addresses labelled.
+    /// A value of type `ty` as text, addresses labelled, struct fields named
+    /// (`Pool { token0: usd, reserve0: 5 }`); leaves as `receipt_json` shows them.
     pub fn value(&self, ty: &ValueType, words: &[U256]) -> String {
-        self.relabel(value_text(&value_json(ty, words)))
+        if words.len() != ty.words() {
+            return self.relabel(value_text(&value_json(ty, words)));
+        }
+        let mut pos = 0;
+        self.value_at(ty, words, &mut pos)
+    }
+
+    fn value_at(&self, ty: &ValueType, words: &[U256], pos: &mut usize) -> String {
+        match ty {
+            ValueType::Tuple(elems) if !elems.is_empty() => {
+                let parts: Vec<String> =
+                    elems.iter().map(|t| self.value_at(t, words, pos)).collect();
+                format!("({})", parts.join(", "))
+            }
+            ValueType::Struct(name, fields) => {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|(f, t)| format!("{f}: {}", self.value_at(t, words, pos)))
+                    .collect();
+                format!("{name} {{ {} }}", parts.join(", "))
+            }
+            leaf => {
+                let n = leaf.words();
+                let part = words.get(*pos..*pos + n).unwrap_or(&[]);
+                *pos += n;
+                self.relabel(value_text(&value_json(leaf, part)))
+            }
+        }
     }
 
     /// Replaces every known `0x` address in `text` by its label.
