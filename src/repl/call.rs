@@ -53,8 +53,16 @@ fn literal(text: &str) -> Option<toml::Value> {
     }
     if t.starts_with(['(', '[']) && t.ends_with([')', ']']) {
         let inner = &t[1..t.len() - 1];
-        let items: Option<Vec<toml::Value>> =
-            input::split_top_level(inner).iter().map(|s| literal(s)).collect();
+        let parts = input::split_top_level(inner);
+        // `(x)` groups; `(x,)` and `[x]` are one-element lists.
+        if t.starts_with('(') && parts.len() == 1 && !inner.trim_end().ends_with(',') {
+            return literal(inner);
+        }
+        let items: Option<Vec<toml::Value>> = parts
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| literal(s))
+            .collect();
         return items.map(toml::Value::Array);
     }
     if t.starts_with(|c: char| c.is_ascii_digit())
@@ -553,4 +561,29 @@ pub fn receipt_text(labels: &Labels, receipt: &Receipt, ret: &ValueType) -> Stri
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_become_scenario_values() {
+        let s = |t: &str| toml::Value::String(t.into());
+        assert_eq!(literal(" 1e18 "), Some(s("1e18")));
+        assert_eq!(literal("@bob"), Some(s("@bob")));
+        assert_eq!(literal("true"), Some(toml::Value::Boolean(true)));
+        assert_eq!(literal("((7))"), Some(s("7")));
+        assert_eq!(
+            literal("(1, (2, false))"),
+            Some(toml::Value::Array(vec![
+                s("1"),
+                toml::Value::Array(vec![s("2"), toml::Value::Boolean(false)])
+            ]))
+        );
+        assert_eq!(literal("[3]"), Some(toml::Value::Array(vec![s("3")])));
+        for expr in ["x * 2", "usd", "@", "-1", "(x, 1)", "twice(3)"] {
+            assert_eq!(literal(expr), None, "{expr}");
+        }
+    }
 }

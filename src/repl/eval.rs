@@ -39,8 +39,8 @@ const SCRATCH_CONTRACT: &str = "__Repl";
 const SCRATCH_FN: &str = "__eval";
 /// The local that holds an expression's value.
 const VALUE_LOCAL: &str = "__it";
-/// Gas for one evaluation.
-const EVAL_GAS: u64 = 100_000_000;
+/// Gas for one evaluation (a transaction's default limit).
+const EVAL_GAS: u64 = 10_000_000;
 
 /// A persistent `let` binding of the session.
 #[derive(Clone, Debug)]

@@ -383,6 +383,13 @@ impl Session {
         let (rewritten, accounts) = eval::rewrite(text, &mut uses);
         let code = eval::classify(&rewritten);
         if let Code::Let { name, .. } = &code
+            && name.starts_with("__")
+        {
+            return Err(ReplError::msg(format!(
+                "`{name}`: names starting with `__` are the REPL's own; choose another name"
+            )));
+        }
+        if let Code::Let { name, .. } = &code
             && self.world.instances.contains_key(name)
         {
             return Err(ReplError::msg(format!(
