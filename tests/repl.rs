@@ -80,10 +80,9 @@ fn stdin_that_is_not_a_terminal_is_a_script() {
 /// output).
 #[test]
 fn the_book_session_is_a_real_transcript() {
-    let chapter = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/repl.md"),
-    )
-    .expect("read the chapter");
+    let chapter =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/repl.md"))
+            .expect("read the chapter");
     let section = chapter
         .split("## A worked session")
         .nth(1)
@@ -98,10 +97,7 @@ fn the_book_session_is_a_real_transcript() {
             shown.push(line);
         }
     }
-    let inputs: Vec<&str> = shown
-        .iter()
-        .filter_map(|l| l.strip_prefix("> "))
-        .collect();
+    let inputs: Vec<&str> = shown.iter().filter_map(|l| l.strip_prefix("> ")).collect();
     assert!(inputs.len() > 20, "the session has its inputs");
     let dir = workdir("book");
     std::fs::write(dir.join("book.txt"), inputs.join("\n")).expect("write the script");
@@ -123,7 +119,10 @@ fn a_missing_script_is_an_io_error() {
     let (code, _, stderr) = run_script(&dir, Path::new("no-such-script.txt"));
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, 2);
-    assert!(stderr.contains("cannot read no-such-script.txt"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read no-such-script.txt"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -214,6 +213,9 @@ fn interactive_session_on_a_terminal() -> Result<(), rexpect::error::Error> {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(saved.contains("6 * 7"), "{saved}");
     assert!(saved.contains("x * 3"), "{saved}");
-    assert!(!saved.contains("1000 +"), "a cancelled input is not history: {saved}");
+    assert!(
+        !saved.contains("1000 +"),
+        "a cancelled input is not history: {saved}"
+    );
     Ok(())
 }

@@ -14,7 +14,9 @@ use super::show::{self, Labels};
 use crate::scenario::args::parse_typed;
 use braid_bytecode::{Function, U256, ValueType};
 use braid_vm::exec::{self, Scratch};
-use braid_vm::{AccessKey, AccessSet, Address, Receipt, SlotKey, StateRead, Transaction, WorldState};
+use braid_vm::{
+    AccessKey, AccessSet, Address, Receipt, SlotKey, StateRead, Transaction, WorldState,
+};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,8 +67,7 @@ fn literal(text: &str) -> Option<toml::Value> {
             .collect();
         return items.map(toml::Value::Array);
     }
-    if t.starts_with(|c: char| c.is_ascii_digit())
-        && crate::scenario::args::parse_uint(t).is_some()
+    if t.starts_with(|c: char| c.is_ascii_digit()) && crate::scenario::args::parse_uint(t).is_some()
     {
         return Some(toml::Value::String(t.to_string()));
     }
@@ -199,7 +200,11 @@ impl Session {
             return Err(ReplError::msg(format!(
                 "no instance named `{}` (deployed: {})",
                 call.target,
-                if known.is_empty() { "none".into() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
             )));
         };
         let module = self
@@ -207,7 +212,10 @@ impl Session {
             .chain
             .module_at(&instance.addr)
             .ok_or_else(|| ReplError::msg(format!("no contract at `{}`", call.target)))?;
-        let Some(func) = module.public(&call.function).and_then(|i| module.functions.get(i)) else {
+        let Some(func) = module
+            .public(&call.function)
+            .and_then(|i| module.functions.get(i))
+        else {
             let public: BTreeSet<&str> = module
                 .functions
                 .iter()
@@ -319,12 +327,13 @@ impl Session {
                     .into_iter()
                     .collect();
                 covered.extend(keys.iter().copied());
-                let what = |key: &(Address, u16, U256)| {
-                    match (t.read.contains(key), t.written.contains(key)) {
-                        (true, true) => "read, written",
-                        (false, true) => "written",
-                        _ => "read",
-                    }
+                let what = |key: &(Address, u16, U256)| match (
+                    t.read.contains(key),
+                    t.written.contains(key),
+                ) {
+                    (true, true) => "read, written",
+                    (false, true) => "written",
+                    _ => "read",
                 };
                 match (e.key, keys.as_slice()) {
                     (_, []) => "not touched".to_string(),
@@ -402,7 +411,11 @@ impl Session {
             let known: Vec<&str> = self.contracts.keys().map(String::as_str).collect();
             return Err(ReplError::msg(format!(
                 "no contract `{contract}` is loaded (loaded: {}); :load its file first",
-                if known.is_empty() { "none".into() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
             )));
         };
         let params = loaded
@@ -476,8 +489,16 @@ impl Session {
                         .unwrap_or(U256::ZERO)
                 })
                 .collect();
-            let place = labels.place(&self.world.chain, &instance.addr, field, AccessKey::Key(key));
-            let place = place.strip_prefix(&format!("{name}.")).unwrap_or(&place).to_string();
+            let place = labels.place(
+                &self.world.chain,
+                &instance.addr,
+                field,
+                AccessKey::Key(key),
+            );
+            let place = place
+                .strip_prefix(&format!("{name}."))
+                .unwrap_or(&place)
+                .to_string();
             out.push_str(&format!("  {place} = {}\n", labels.value(&f.value, &flat)));
         }
         Ok(out)
@@ -493,7 +514,9 @@ impl Session {
             Some(i) => self.world.chain.module_at(&i.addr),
             None => self.contracts.get(target).map(|c| &c.module),
         }
-        .ok_or_else(|| ReplError::msg(format!("no instance or loaded contract named `{target}`")))?;
+        .ok_or_else(|| {
+            ReplError::msg(format!("no instance or loaded contract named `{target}`"))
+        })?;
         let text = braid_bytecode::disasm::disassemble(module);
         let head = format!("fn {function}(");
         let section = text
@@ -527,7 +550,12 @@ pub fn call_label(call: &CallText) -> String {
         .as_deref()
         .map(|s| format!(" as @{s}"))
         .unwrap_or_default();
-    format!("{}.{}({}){sender}", call.target, call.function, call.args.join(", "))
+    format!(
+        "{}.{}({}){sender}",
+        call.target,
+        call.function,
+        call.args.join(", ")
+    )
 }
 
 /// Status, gas, return value and events of a receipt.
@@ -555,7 +583,11 @@ pub fn receipt_text(labels: &Labels, receipt: &Receipt, ret: &ValueType) -> Stri
             out.push_str(&format!(
                 "{}{}, gas {}\n",
                 f.kind(),
-                if message.is_empty() { String::new() } else { format!(": {message}") },
+                if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {message}")
+                },
                 receipt.gas_used
             ));
         }

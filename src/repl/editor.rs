@@ -36,7 +36,9 @@ impl CompletionNames {
     pub fn complete(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
         let before = &line[..pos];
         let start = before
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '@' || c == '.'))
+            .rfind(|c: char| {
+                !(c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '@' || c == '.')
+            })
             .map_or(0, |i| i + 1);
         let word = &before[start..];
         let mut out: Vec<String> = Vec::new();

@@ -246,12 +246,18 @@ impl Scope<'_> {
         for (i, b) in prelude.iter().enumerate() {
             params.push(format!("__p{i}: {}", b.ty_src));
             let m = if b.mutable { "mut " } else { "" };
-            lets.push_str(&format!("        let {m}{}: {} = __p{i};\n", b.name, b.ty_src));
+            lets.push_str(&format!(
+                "        let {m}{}: {} = __p{i};\n",
+                b.name, b.ty_src
+            ));
         }
         for (j, f) in self.fixed.iter().enumerate() {
             let i = prelude.len() + j;
             params.push(format!("__p{i}: {}", f.contract));
-            lets.push_str(&format!("        let {}: {} = __p{i};\n", f.name, f.contract));
+            lets.push_str(&format!(
+                "        let {}: {} = __p{i};\n",
+                f.name, f.contract
+            ));
         }
         let ret = match tail {
             Tail::None => String::new(),
@@ -337,8 +343,7 @@ impl Scope<'_> {
             } => {
                 let prelude: Vec<&Binding> =
                     self.bindings.iter().filter(|b| &b.name != name).collect();
-                let ty_src =
-                    self.local_type(extra_uses, &prelude, "", stmt, "", name, original)?;
+                let ty_src = self.local_type(extra_uses, &prelude, "", stmt, "", name, original)?;
                 let Some(ty_src) = ty_src else {
                     return Err(format!("error: `{name}` has no value to keep\n"));
                 };
@@ -374,8 +379,14 @@ impl Scope<'_> {
             Code::Other(text) => {
                 let prelude: Vec<&Binding> = self.bindings.iter().collect();
                 let run_statements = || {
-                    let after = if text.ends_with(';') || text.ends_with('}') { "" } else { ";" };
-                    self.run_with_value(extra_uses, &prelude, "", text, after, None, chain, block, original)
+                    let after = if text.ends_with(';') || text.ends_with('}') {
+                        ""
+                    } else {
+                        ";"
+                    };
+                    self.run_with_value(
+                        extra_uses, &prelude, "", text, after, None, chain, block, original,
+                    )
                 };
                 if text.ends_with(';') {
                     return run_statements();
@@ -390,7 +401,15 @@ impl Scope<'_> {
                     original,
                 ) {
                     Ok(ty) => self.run_with_value(
-                        extra_uses, &prelude, "let __it = (", text, ");", ty, chain, block, original,
+                        extra_uses,
+                        &prelude,
+                        "let __it = (",
+                        text,
+                        ");",
+                        ty,
+                        chain,
+                        block,
+                        original,
                     ),
                     Err(e) if e.contains("has no value to bind") => run_statements(),
                     Err(e) if is_syntax_error(&e) => match run_statements() {
@@ -618,9 +637,10 @@ pub fn is_syntax_error(text: &str) -> bool {
 /// Drops the renderer's final "could not compile" summary line.
 pub fn strip_summary(text: &str) -> String {
     let mut lines: Vec<&str> = text.lines().collect();
-    if lines.last().is_some_and(|l| {
-        l.starts_with("error: could not compile") || l.starts_with("warning: ")
-    }) {
+    if lines
+        .last()
+        .is_some_and(|l| l.starts_with("error: could not compile") || l.starts_with("warning: "))
+    {
         lines.pop();
     }
     let mut out = lines.join("\n");

@@ -83,7 +83,11 @@ pub fn waits_for(sets: &[Option<AccessSet>]) -> Vec<Vec<Wait>> {
         // Keep a wait only when no other wait of j already comes after it.
         let reduced: Vec<Wait> = direct
             .iter()
-            .filter(|w| !direct.iter().any(|o| o.first != w.first && before[o.first][w.first]))
+            .filter(|w| {
+                !direct
+                    .iter()
+                    .any(|o| o.first != w.first && before[o.first][w.first])
+            })
             .cloned()
             .collect();
         before.push(reach);
@@ -96,7 +100,9 @@ impl Session {
     /// `:block`: runs the queue as one block and shows schedule and receipts.
     pub(super) fn run_block(&mut self) -> Result<String, ReplError> {
         if self.queue.is_empty() {
-            return Err(ReplError::msg("the queue is empty: add transactions with :queue"));
+            return Err(ReplError::msg(
+                "the queue is empty: add transactions with :queue",
+            ));
         }
         let queue = std::mem::take(&mut self.queue);
         let txs: Vec<_> = queue.iter().map(|q| q.tx.clone()).collect();
@@ -105,7 +111,11 @@ impl Session {
             .map(|tx| self.world.chain.access_set(tx).ok())
             .collect();
         let block = self.current_block();
-        self.checkpoint(format!(":block {} ({} transactions)", block.number, txs.len()));
+        self.checkpoint(format!(
+            ":block {} ({} transactions)",
+            block.number,
+            txs.len()
+        ));
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
         let mut executor = Executor::parallel(threads)
             .map_err(|e| ReplError::msg(format!("cannot start the block executor: {e}")))?
@@ -210,9 +220,15 @@ mod tests {
         // write (a barrier) waits for both readers and for the writer of key 2 (the
         // writer of key 1 is already before the readers); a failed one waits for
         // nothing.
-        assert_eq!(firsts, vec![vec![], vec![], vec![0], vec![0], vec![1, 2, 3], vec![]]);
+        assert_eq!(
+            firsts,
+            vec![vec![], vec![], vec![0], vec![0], vec![1, 2, 3], vec![]]
+        );
         // A barrier on another field still orders everything around it.
-        let other = |field, key, write| AccessEntry { contract: [2; 20], ..entry(field, key, write) };
+        let other = |field, key, write| AccessEntry {
+            contract: [2; 20],
+            ..entry(field, key, write)
+        };
         let sets = vec![
             set(vec![entry(0, Some(1), true)]),
             set(vec![other(5, None, true)]),

@@ -124,21 +124,81 @@ pub struct CommandHelp {
 
 /// Every command, in `:help` order.
 pub const COMMANDS: &[CommandHelp] = &[
-    CommandHelp { name: "help", usage: ":help [command]", help: "this list, or one command's help" },
-    CommandHelp { name: "load", usage: ":load FILE", help: "compile FILE and make its contracts available to :deploy (and their types to expressions)" },
-    CommandHelp { name: "deploy", usage: ":deploy NAME = Contract(args) [as @account]", help: "deploy an instance named NAME; NAME is then a value of type Contract in expressions" },
-    CommandHelp { name: "state", usage: ":state NAME", help: "the instance's storage (fields not shown are zero)" },
-    CommandHelp { name: "access", usage: ":access NAME.fn(args) [as @account]", help: "the access set the transaction would declare, without running it" },
-    CommandHelp { name: "disasm", usage: ":disasm NAME.fn", help: "the bytecode of a function (NAME an instance or a contract)" },
-    CommandHelp { name: "clif", usage: ":clif NAME.fn", help: "the JIT's Cranelift IR of a function (needs the JIT)" },
-    CommandHelp { name: "queue", usage: ":queue NAME.fn(args) [as @account]", help: "add a transaction to the next :block" },
-    CommandHelp { name: "block", usage: ":block", help: "run the queued transactions as one block: the schedule (who waits for whom), the parallelism bound and the receipts" },
-    CommandHelp { name: "undo", usage: ":undo", help: "back to the world before the last deployment, transaction or block" },
-    CommandHelp { name: "accounts", usage: ":accounts", help: "the named accounts and the deployed instances, with their addresses" },
-    CommandHelp { name: "save", usage: ":save FILE", help: "write the session's inputs to FILE, a script :restore (or braid repl --script) replays" },
-    CommandHelp { name: "restore", usage: ":restore FILE", help: "start a fresh session and replay the inputs in FILE" },
-    CommandHelp { name: "time", usage: ":time on|off", help: "print each input's wall time (off in scripts by default)" },
-    CommandHelp { name: "quit", usage: ":quit", help: "leave (Ctrl-D too)" },
+    CommandHelp {
+        name: "help",
+        usage: ":help [command]",
+        help: "this list, or one command's help",
+    },
+    CommandHelp {
+        name: "load",
+        usage: ":load FILE",
+        help: "compile FILE and make its contracts available to :deploy (and their types to expressions)",
+    },
+    CommandHelp {
+        name: "deploy",
+        usage: ":deploy NAME = Contract(args) [as @account]",
+        help: "deploy an instance named NAME; NAME is then a value of type Contract in expressions",
+    },
+    CommandHelp {
+        name: "state",
+        usage: ":state NAME",
+        help: "the instance's storage (fields not shown are zero)",
+    },
+    CommandHelp {
+        name: "access",
+        usage: ":access NAME.fn(args) [as @account]",
+        help: "the access set the transaction would declare, without running it",
+    },
+    CommandHelp {
+        name: "disasm",
+        usage: ":disasm NAME.fn",
+        help: "the bytecode of a function (NAME an instance or a contract)",
+    },
+    CommandHelp {
+        name: "clif",
+        usage: ":clif NAME.fn",
+        help: "the JIT's Cranelift IR of a function (needs the JIT)",
+    },
+    CommandHelp {
+        name: "queue",
+        usage: ":queue NAME.fn(args) [as @account]",
+        help: "add a transaction to the next :block",
+    },
+    CommandHelp {
+        name: "block",
+        usage: ":block",
+        help: "run the queued transactions as one block: the schedule (who waits for whom), the parallelism bound and the receipts",
+    },
+    CommandHelp {
+        name: "undo",
+        usage: ":undo",
+        help: "back to the world before the last deployment, transaction or block",
+    },
+    CommandHelp {
+        name: "accounts",
+        usage: ":accounts",
+        help: "the named accounts and the deployed instances, with their addresses",
+    },
+    CommandHelp {
+        name: "save",
+        usage: ":save FILE",
+        help: "write the session's inputs to FILE, a script :restore (or braid repl --script) replays",
+    },
+    CommandHelp {
+        name: "restore",
+        usage: ":restore FILE",
+        help: "start a fresh session and replay the inputs in FILE",
+    },
+    CommandHelp {
+        name: "time",
+        usage: ":time on|off",
+        help: "print each input's wall time (off in scripts by default)",
+    },
+    CommandHelp {
+        name: "quit",
+        usage: ":quit",
+        help: "leave (Ctrl-D too)",
+    },
 ];
 
 const HELP_FOOTER: &str = "\
@@ -180,7 +240,11 @@ impl Session {
             return Outcome::default();
         }
         match self.dispatch(trimmed) {
-            Ok(Reply { text: out, quit, journal }) => {
+            Ok(Reply {
+                text: out,
+                quit,
+                journal,
+            }) => {
                 if journal {
                     self.journal.push(trimmed.to_string());
                 }
@@ -219,12 +283,20 @@ impl Session {
                 let known: Vec<&str> = self.world.instances.keys().map(String::as_str).collect();
                 return Err(ReplError::msg(format!(
                     "no instance named `{target}` (deployed: {})",
-                    if known.is_empty() { "none".into() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
                 )));
             }
             let call = call.map_err(|e| ReplError::Unparsed(format!("error: {e}\n")))?;
             let (out, changed) = self.send(&call)?;
-            return Ok(if changed { Reply::changed(out) } else { Reply::view(out) });
+            return Ok(if changed {
+                Reply::changed(out)
+            } else {
+                Reply::view(out)
+            });
         }
         self.braid(text)
     }
@@ -232,7 +304,9 @@ impl Session {
     fn command(&mut self, name: &str, rest: &str) -> Result<Reply, ReplError> {
         let need = |what: &str| -> Result<(), ReplError> {
             if rest.is_empty() {
-                Err(ReplError::Unparsed(format!("error: :{name} needs {what}\n")))
+                Err(ReplError::Unparsed(format!(
+                    "error: :{name} needs {what}\n"
+                )))
             } else {
                 Ok(())
             }
@@ -309,7 +383,9 @@ impl Session {
                     self.time = false;
                     Ok(Reply::view(String::new()))
                 }
-                _ => Err(ReplError::Unparsed("error: write :time on or :time off\n".into())),
+                _ => Err(ReplError::Unparsed(
+                    "error: write :time on or :time off\n".into(),
+                )),
             },
             "quit" | "q" | "exit" => {
                 no_args()?;
@@ -509,7 +585,11 @@ impl Session {
     }
 
     /// Compiles and loads one file; returns the files it imports.
-    fn load_one(&mut self, path: &Path, names: &mut Vec<String>) -> Result<Vec<PathBuf>, ReplError> {
+    fn load_one(
+        &mut self,
+        path: &Path,
+        names: &mut Vec<String>,
+    ) -> Result<Vec<PathBuf>, ReplError> {
         let file = path.display().to_string();
         let path = path.to_path_buf();
         let options = CompileOptions {
@@ -563,12 +643,15 @@ impl Session {
     }
 
     fn save(&self, file: &str) -> Result<String, ReplError> {
-        let mut text = String::from("// A braid repl session: replay it with :restore or braid repl --script.\n");
+        let mut text = String::from(
+            "// A braid repl session: replay it with :restore or braid repl --script.\n",
+        );
         for input in &self.journal {
             text.push_str(input);
             text.push('\n');
         }
-        std::fs::write(file, text).map_err(|e| ReplError::msg(format!("cannot write {file}: {e}")))?;
+        std::fs::write(file, text)
+            .map_err(|e| ReplError::msg(format!("cannot write {file}: {e}")))?;
         Ok(format!(
             "saved {} input{} to {file}\n",
             self.journal.len(),
@@ -596,7 +679,10 @@ impl Session {
                 continue;
             }
             let trimmed = input.trim();
-            if trimmed.starts_with(":save") || trimmed.starts_with(":restore") || trimmed.starts_with(":quit") {
+            if trimmed.starts_with(":save")
+                || trimmed.starts_with(":restore")
+                || trimmed.starts_with(":quit")
+            {
                 continue;
             }
             let before = fresh.journal.len();
@@ -722,6 +808,8 @@ fn help(topic: &str) -> Result<String, ReplError> {
     }
     match COMMANDS.iter().find(|c| c.name == topic) {
         Some(c) => Ok(format!("{}\n  {}\n", c.usage, c.help)),
-        None => Err(ReplError::msg(format!("no command `:{topic}`; :help lists them"))),
+        None => Err(ReplError::msg(format!(
+            "no command `:{topic}`; :help lists them"
+        ))),
     }
 }

@@ -117,7 +117,9 @@ impl Labels {
     /// A map key word: a value of a one-word key type, or the hash of a tuple key.
     fn key(&self, word: U256, ty: &ValueType) -> String {
         match ty {
-            ValueType::Address | ValueType::Contract(_) if ty.max_word().is_none_or(|m| word <= m) => {
+            ValueType::Address | ValueType::Contract(_)
+                if ty.max_word().is_none_or(|m| word <= m) =>
+            {
                 self.address(&word_to_address(word))
             }
             ValueType::Tuple(elems) => self.tuple_key(word, elems).unwrap_or_else(|| {
@@ -146,7 +148,10 @@ impl Labels {
                     .iter()
                     .map(|(addr, label)| (address_to_word(addr), label.clone()))
                     .collect(),
-                ValueType::Bool => vec![(U256::ZERO, "false".into()), (U256::from(1u8), "true".into())],
+                ValueType::Bool => vec![
+                    (U256::ZERO, "false".into()),
+                    (U256::from(1u8), "true".into()),
+                ],
                 _ => (0..NAMED_SUB_ACCOUNTS)
                     .map(|k| (U256::from(k), k.to_string()))
                     .collect(),
