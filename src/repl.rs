@@ -12,6 +12,7 @@
 //!   commands; [`eval`] evaluates Braid code in a synthesized scratch contract;
 //!   [`call`] sends transactions and shows their access sets; [`schedule`] runs
 //!   `:block` and computes its waits-for graph; [`show`] renders values and keys;
+//!   [`files`] has `:load`, `:save`, `:restore`; [`help`] the command table;
 //! - [`editor`]: the interactive line editor's helper (completion, validation).
 //!
 //! Nothing a user types reaches a panic: every failure is a [`session::ReplError`]
@@ -20,6 +21,8 @@
 mod call;
 mod editor;
 mod eval;
+mod files;
+mod help;
 mod input;
 mod loader;
 mod schedule;
@@ -95,10 +98,18 @@ fn run_script(reader: impl BufRead) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Runs one input and measures its wall time.
+/// Runs one input and measures its wall time. A panic while handling it (a bug in
+/// braid, never an expected outcome) is reported as an internal error and the
+/// session goes on from where the input left it.
 fn timed(session: &mut Session, text: &str) -> (Outcome, std::time::Duration) {
     let start = Instant::now();
-    let outcome = session.handle(text);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.handle(text)))
+        .unwrap_or_else(|_| Outcome {
+            text: "error: internal error in braid (a bug); please report it with the input that caused it\n"
+                .to_string(),
+            quit: false,
+            unparsed: false,
+        });
     (outcome, start.elapsed())
 }
 

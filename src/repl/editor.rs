@@ -2,7 +2,8 @@
 //! goes on until its brackets balance), tab completion of commands, instance, contract,
 //! function and binding names, and Ctrl-C that cancels the input without leaving.
 
-use super::session::{COMMANDS, Session};
+use super::help::COMMANDS;
+use super::session::Session;
 use super::{history_path, render_outcome, timed, write_out};
 use crate::cli::CommandError;
 use rustyline::completion::{Completer, Pair};

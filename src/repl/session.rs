@@ -2,15 +2,14 @@
 //! history, the transaction queue) and the dispatch of each input to its command.
 
 use super::eval::{self, Binding, Code, Fixed, Scope};
+use super::help::{COMMANDS, help};
 use super::input;
 use super::loader::SessionLoader;
 use super::show::Labels;
 use crate::scenario::args::Names;
 use braid_bytecode::Module;
-use braid_compiler::driver::{self, CompileOptions, Stage};
 use braid_vm::{Address, BlockContext, Chain, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 /// Seconds between two blocks of the session (block `n` has timestamp `12 * n`).
 pub const BLOCK_SECONDS: u64 = 12;
@@ -107,108 +106,10 @@ pub struct Session {
     pub(super) queue: Vec<Queued>,
     undo: Vec<Snapshot>,
     /// The inputs that made the session what it is (what `:save` writes).
-    journal: Vec<String>,
-    time: bool,
+    pub(super) journal: Vec<String>,
+    pub(super) time: bool,
     pub(super) colour: bool,
 }
-
-/// One command: its name, usage and help.
-pub struct CommandHelp {
-    /// The name after `:`.
-    pub name: &'static str,
-    /// How to write it.
-    pub usage: &'static str,
-    /// What it does.
-    pub help: &'static str,
-}
-
-/// Every command, in `:help` order.
-pub const COMMANDS: &[CommandHelp] = &[
-    CommandHelp {
-        name: "help",
-        usage: ":help [command]",
-        help: "this list, or one command's help",
-    },
-    CommandHelp {
-        name: "load",
-        usage: ":load FILE",
-        help: "compile FILE and make its contracts available to :deploy (and their types to expressions)",
-    },
-    CommandHelp {
-        name: "deploy",
-        usage: ":deploy NAME = Contract(args) [as @account]",
-        help: "deploy an instance named NAME; NAME is then a value of type Contract in expressions",
-    },
-    CommandHelp {
-        name: "state",
-        usage: ":state NAME",
-        help: "the instance's storage (fields not shown are zero)",
-    },
-    CommandHelp {
-        name: "access",
-        usage: ":access NAME.fn(args) [as @account]",
-        help: "the access set the transaction would declare, without running it",
-    },
-    CommandHelp {
-        name: "disasm",
-        usage: ":disasm NAME.fn",
-        help: "the bytecode of a function (NAME an instance or a contract)",
-    },
-    CommandHelp {
-        name: "clif",
-        usage: ":clif NAME.fn",
-        help: "the JIT's Cranelift IR of a function (needs the JIT)",
-    },
-    CommandHelp {
-        name: "queue",
-        usage: ":queue NAME.fn(args) [as @account]",
-        help: "add a transaction to the next :block",
-    },
-    CommandHelp {
-        name: "block",
-        usage: ":block",
-        help: "run the queued transactions as one block: the schedule (who waits for whom), the parallelism bound and the receipts",
-    },
-    CommandHelp {
-        name: "undo",
-        usage: ":undo",
-        help: "back to the world before the last deployment, transaction or block",
-    },
-    CommandHelp {
-        name: "accounts",
-        usage: ":accounts",
-        help: "the named accounts and the deployed instances, with their addresses",
-    },
-    CommandHelp {
-        name: "save",
-        usage: ":save FILE",
-        help: "write the session's inputs to FILE, a script :restore (or braid repl --script) replays",
-    },
-    CommandHelp {
-        name: "restore",
-        usage: ":restore FILE",
-        help: "start a fresh session and replay the inputs in FILE",
-    },
-    CommandHelp {
-        name: "time",
-        usage: ":time on|off",
-        help: "print each input's wall time (off in scripts by default)",
-    },
-    CommandHelp {
-        name: "quit",
-        usage: ":quit",
-        help: "leave (Ctrl-D too)",
-    },
-];
-
-const HELP_FOOTER: &str = "\
-Anything else is Braid code or a transaction:
-  1e18 / 3                      an expression: its value and type
-  let x = std::math::sqrt(10 ** 18)   a binding that persists (`let mut` to assign later)
-  fn double(x: u128) -> u128 { x * 2 }   a declaration (fn, struct, const, use) for later inputs
-  usd.transfer(@bob, 250) as @alice      a transaction (default sender @alice)
-`@name` is the named account's address. Ctrl-C cancels the input; an input goes on over
-several lines until its brackets balance.";
 
 impl Session {
     /// A fresh session; `colour` adds ANSI colours to diagnostics.
@@ -566,172 +467,6 @@ impl Session {
         self.queue.clear();
         Ok(format!("undone: {}\n", snapshot.what))
     }
-
-    /// `:load FILE`: compiles FILE and every file module it imports (so that
-    /// `:load dex.braid` makes `Token` available too) and loads their contracts.
-    fn load(&mut self, file: &str) -> Result<String, ReplError> {
-        let mut names = Vec::new();
-        let mut done = BTreeSet::new();
-        let mut todo = vec![PathBuf::from(file)];
-        while let Some(path) = todo.pop() {
-            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-            if !done.insert(key) {
-                continue;
-            }
-            let imports = self.load_one(&path, &mut names)?;
-            todo.extend(imports);
-        }
-        Ok(format!("loaded {}\n", names.join(", ")))
-    }
-
-    /// Compiles and loads one file; returns the files it imports.
-    fn load_one(
-        &mut self,
-        path: &Path,
-        names: &mut Vec<String>,
-    ) -> Result<Vec<PathBuf>, ReplError> {
-        let file = path.display().to_string();
-        let path = path.to_path_buf();
-        let options = CompileOptions {
-            include_dirs: self.loader.dirs.clone(),
-            contracts_dir: crate::project::contracts_dir(&path),
-        };
-        let compilation = driver::compile_file(&path, &options, Stage::Bytecode)
-            .map_err(|e| ReplError::msg(format!("cannot read {file}: {e}")))?;
-        if compilation.has_errors() {
-            let text = compilation.render_diagnostics(self.colour);
-            return Err(ReplError::Failed(eval::strip_summary(&text)));
-        }
-        if compilation.modules.is_empty() {
-            return Err(ReplError::msg(format!("{file} declares no contract")));
-        }
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some(dir) = std::path::absolute(&path)
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-        {
-            self.loader.add_dir(dir);
-        }
-        let imports: Vec<PathBuf> = compilation
-            .sources
-            .iter()
-            .skip(1)
-            .filter(|(_, f)| f.module.first().is_some_and(|m| m != "std"))
-            .map(|(_, f)| PathBuf::from(&f.name))
-            .collect();
-        for module in compilation.modules {
-            let code = self
-                .world
-                .chain
-                .load_module(module.clone())
-                .map_err(|e| ReplError::msg(format!("contract {}: {e}", module.name)))?;
-            let import = input::is_ident(&stem).then(|| format!("use {stem}::{};", module.name));
-            names.push(module.name.clone());
-            self.contracts.insert(
-                module.name.clone(),
-                LoadedContract {
-                    code,
-                    module,
-                    import,
-                },
-            );
-        }
-        Ok(imports)
-    }
-
-    fn save(&self, file: &str) -> Result<String, ReplError> {
-        let mut text = String::from(
-            "// A braid repl session: replay it with :restore or braid repl --script.\n",
-        );
-        for input in &self.journal {
-            text.push_str(input);
-            text.push('\n');
-        }
-        std::fs::write(file, text)
-            .map_err(|e| ReplError::msg(format!("cannot write {file}: {e}")))?;
-        Ok(format!(
-            "saved {} input{} to {file}\n",
-            self.journal.len(),
-            if self.journal.len() == 1 { "" } else { "s" }
-        ))
-    }
-
-    fn restore(&mut self, file: &str) -> Result<String, ReplError> {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| ReplError::msg(format!("cannot read {file}: {e}")))?;
-        let mut fresh = Session::new(self.colour);
-        fresh.time = self.time;
-        let mut pending = String::new();
-        let mut count = 0usize;
-        for (i, line) in text.lines().enumerate() {
-            if !pending.is_empty() {
-                pending.push('\n');
-            }
-            pending.push_str(line);
-            if !input::is_complete(&pending) {
-                continue;
-            }
-            let input = std::mem::take(&mut pending);
-            if input.trim().is_empty() || input.trim().starts_with("//") {
-                continue;
-            }
-            let trimmed = input.trim();
-            if trimmed.starts_with(":save")
-                || trimmed.starts_with(":restore")
-                || trimmed.starts_with(":quit")
-            {
-                continue;
-            }
-            let before = fresh.journal.len();
-            let outcome = fresh.handle(&input);
-            if outcome.unparsed || (fresh.journal.len() == before && is_change(trimmed)) {
-                return Err(ReplError::Failed(format!(
-                    "error: {file}:{}: the input failed; the session is unchanged\n{}",
-                    i + 1,
-                    outcome.text
-                )));
-            }
-            count += 1;
-        }
-        *self = fresh;
-        Ok(format!(
-            "restored {count} input{} from {file}\n",
-            if count == 1 { "" } else { "s" }
-        ))
-    }
-
-    fn list_accounts(&self) -> String {
-        let mut out = String::new();
-        let mut accounts = self.accounts.clone();
-        accounts.insert(DEFAULT_SENDER.to_string());
-        for name in &accounts {
-            let addr = braid_bytecode::encode::account_address(name);
-            out.push_str(&format!(
-                "@{name:<12} {}\n",
-                crate::receipt_json::address_text(&addr)
-            ));
-        }
-        for (name, i) in &self.world.instances {
-            out.push_str(&format!(
-                "{name:<13} {}  {}\n",
-                crate::receipt_json::address_text(&i.addr),
-                i.contract
-            ));
-        }
-        out
-    }
-}
-
-/// An input that changes the session when it succeeds (for `:restore`'s check).
-fn is_change(input: &str) -> bool {
-    input.starts_with(":load")
-        || input.starts_with(":deploy")
-        || input.starts_with(":block")
-        || input.starts_with(":queue")
-        || input.starts_with("let ")
 }
 
 /// The reply of a command.
@@ -794,22 +529,92 @@ fn item_name(item: &str) -> String {
     format!("{} {name}", words.first().copied().unwrap_or(""))
 }
 
-fn help(topic: &str) -> Result<String, ReplError> {
-    let topic = topic.trim().trim_start_matches(':');
-    if topic.is_empty() {
-        let width = COMMANDS.iter().map(|c| c.usage.len()).max().unwrap_or(0);
-        let mut out = String::from("Commands:\n");
-        for c in COMMANDS {
-            out.push_str(&format!("  {:<width$}  {}\n", c.usage, c.help));
-        }
-        out.push_str(HELP_FOOTER);
-        out.push('\n');
-        return Ok(out);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Fragments of inputs: commands, names, literals, operators and brackets.
+    fn fragment() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            ":load contracts/token.braid",
+            ":deploy usd = Token(1e24)",
+            ":deploy",
+            ":state usd",
+            ":access usd.transfer(@bob, 1)",
+            ":disasm usd.transfer",
+            ":queue usd.transfer(@bob, 1)",
+            ":block",
+            ":undo",
+            ":accounts",
+            ":time on",
+            ":help",
+            ":clif usd.f",
+            ":restore x",
+            "usd.transfer(@bob, 5)",
+            "usd.mint(@bob, 1) as @bob",
+            "usd.balance_of(@alice)",
+            "let x = 1",
+            "let mut y: u8 = 2",
+            "x",
+            "y += 1",
+            "fn f(a: u128) -> u128 { a }",
+            "f(x)",
+            "struct S { a: u8 }",
+            "S { a: 1 }",
+            "1e18",
+            "0x",
+            "@",
+            "@bob",
+            "usd",
+            "(",
+            ")",
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ";",
+            ".",
+            "=",
+            "+",
+            "*",
+            "/",
+            "**",
+            "as",
+            "u256",
+            "true",
+            "-1",
+            "\"s\"",
+            "std::math::sqrt",
+            "std::",
+            "::",
+            "while",
+            "if",
+            "é",
+            "//",
+            "/*",
+            "*/",
+        ])
     }
-    match COMMANDS.iter().find(|c| c.name == topic) {
-        Some(c) => Ok(format!("{}\n  {}\n", c.usage, c.help)),
-        None => Err(ReplError::msg(format!(
-            "no command `:{topic}`; :help lists them"
-        ))),
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Inputs glued from fragments never panic the session, which keeps answering.
+        #[test]
+        fn no_input_panics(lines in prop::collection::vec(
+            prop::collection::vec(fragment(), 1..5).prop_map(|f| f.join(" ")),
+            1..6,
+        )) {
+            let mut session = Session::new(false);
+            session.handle(":load contracts/token.braid");
+            session.handle(":deploy usd = Token(1e24)");
+            for line in &lines {
+                let _ = session.handle(line);
+            }
+            let after = session.handle("1 + 1");
+            prop_assert_eq!(after.text, "2: u128\n");
+        }
     }
 }
