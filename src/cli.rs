@@ -234,6 +234,22 @@ mod tests {
     }
 
     #[test]
+    fn repl_arguments_parse() {
+        let cli = Cli::try_parse_from(["braid", "repl", "--script", "s.txt"])
+            .expect("valid command line");
+        let Command::Repl(args) = cli.command else {
+            panic!("expected repl")
+        };
+        assert_eq!(args.script, Some(PathBuf::from("s.txt")));
+        let cli = Cli::try_parse_from(["braid", "repl"]).expect("valid command line");
+        assert!(matches!(
+            cli.command,
+            Command::Repl(ReplArgs { script: None })
+        ));
+        assert!(Cli::try_parse_from(["braid", "repl", "extra"]).is_err());
+    }
+
+    #[test]
     fn usage_errors_exit_two() {
         for argv in [
             &["braid"][..],

@@ -144,7 +144,7 @@ impl Session {
         let mut words = None;
         let result = (|| -> Result<(), ReplError> {
             let mut uses = Vec::new();
-            let (rewritten, accounts) = eval::rewrite(&code, &mut uses);
+            let (rewritten, accounts) = eval::rewrite(&code, &self.names().instances, &mut uses);
             let (imports, fixed) = self.scope_parts();
             let scope = super::eval::Scope {
                 imports: &imports,

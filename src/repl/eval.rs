@@ -30,7 +30,8 @@ use braid_compiler::driver::{self, Compilation, Stage};
 use braid_compiler::hir;
 use braid_compiler::source::SourceMap;
 use braid_compiler::span::{FileId, Span};
-use braid_vm::{BlockContext, Chain, Transaction};
+use braid_vm::{Address, BlockContext, Chain, Transaction};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// The scratch contract's name.
@@ -145,11 +146,15 @@ pub fn classify(text: &str) -> Code {
     Code::Other(t.to_string())
 }
 
-/// Rewrites what the REPL accepts beyond Braid's syntax: `@name` becomes the named
-/// account's address literal, and a path `std::math::sqrt` becomes `sqrt` with a
-/// `use std::math::{sqrt};` added to `uses`. Returns the rewritten text and the
-/// account names it used.
-pub fn rewrite(text: &str, uses: &mut Vec<String>) -> (String, Vec<String>) {
+/// Rewrites what the REPL accepts beyond Braid's syntax: `@name` becomes an address
+/// literal (the instance named `name`, else the named account, as in arguments), and
+/// a path `std::math::sqrt` becomes `sqrt` with a `use std::math::{sqrt};` added to
+/// `uses`. Returns the rewritten text and the account names it used.
+pub fn rewrite(
+    text: &str,
+    instances: &BTreeMap<String, Address>,
+    uses: &mut Vec<String>,
+) -> (String, Vec<String>) {
     let mut out = String::with_capacity(text.len());
     let mut accounts = Vec::new();
     let chars: Vec<char> = text.chars().collect();
@@ -184,9 +189,15 @@ pub fn rewrite(text: &str, uses: &mut Vec<String>) -> (String, Vec<String>) {
                 .take_while(|&&n| ident_char(n))
                 .collect();
             i += 1 + name.chars().count();
-            let addr = braid_bytecode::encode::account_address(&name);
+            let addr = match instances.get(&name) {
+                Some(addr) => *addr,
+                None => {
+                    let addr = braid_bytecode::encode::account_address(&name);
+                    accounts.push(name);
+                    addr
+                }
+            };
             out.push_str(&format!("0x{}", hex::encode(addr)));
-            accounts.push(name);
             continue;
         }
         if starts_word && chars[i..].starts_with(&['s', 't', 'd', ':', ':']) {
@@ -716,12 +727,18 @@ mod tests {
     #[test]
     fn rewrite_accounts_and_std_paths() {
         let mut uses = Vec::new();
-        let (text, accounts) = rewrite("std::math::sqrt(x) + f(@bob, \"@x\")", &mut uses);
+        let instances: BTreeMap<String, Address> = [("usd".to_string(), [7u8; 20])].into();
+        let (text, accounts) = rewrite(
+            "std::math::sqrt(x) + f(@bob, \"@x\", @usd)",
+            &instances,
+            &mut uses,
+        );
         let bob = hex::encode(braid_bytecode::encode::account_address("bob"));
-        assert_eq!(text, format!("sqrt(x) + f(0x{bob}, \"@x\")"));
+        let usd = hex::encode([7u8; 20]);
+        assert_eq!(text, format!("sqrt(x) + f(0x{bob}, \"@x\", 0x{usd})"));
         assert_eq!(accounts, vec!["bob".to_string()]);
         assert_eq!(uses, vec!["use std::math::{sqrt};".to_string()]);
-        let (text, _) = rewrite("mystd::a::b", &mut uses);
+        let (text, _) = rewrite("mystd::a::b", &instances, &mut uses);
         assert_eq!(text, "mystd::a::b");
     }
 }

@@ -357,7 +357,7 @@ impl Session {
             return Ok(Reply::changed(format!("defined {what}\n")));
         }
         let mut uses = Vec::new();
-        let (rewritten, accounts) = eval::rewrite(text, &mut uses);
+        let (rewritten, accounts) = eval::rewrite(text, &self.names().instances, &mut uses);
         let code = eval::classify(&rewritten);
         if let Code::Let { name, .. } = &code
             && name.starts_with("__")
