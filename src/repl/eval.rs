@@ -248,7 +248,8 @@ impl Scope<'_> {
         tail: &Tail<'_>,
     ) -> Synth {
         let mut text = String::new();
-        for line in self.imports.iter().chain(extra_uses).chain(self.items) {
+        let extra = extra_uses.iter().filter(|u| !self.items.contains(u));
+        for line in self.imports.iter().chain(extra).chain(self.items) {
             text.push_str(line);
             text.push('\n');
         }

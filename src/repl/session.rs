@@ -349,11 +349,19 @@ impl Session {
         let (imports, fixed) = self.scope_parts();
         let code = eval::classify(text);
         if let Code::Item(item) = &code {
+            // `@name` and `std::` paths work in declarations too: the imports a path
+            // needs are kept with the item.
+            let mut uses = Vec::new();
+            let (rewritten, accounts) = eval::rewrite(item, &self.names().instances, &mut uses);
+            uses.retain(|u| !self.items.contains(u));
+            uses.push(rewritten);
+            let item = uses.join("\n");
             self.scope(&imports, &fixed)
-                .check_item(item)
+                .check_item(&item)
                 .map_err(classify_error)?;
-            let what = item_name(item);
-            self.items.push(item.clone());
+            self.accounts.extend(accounts);
+            let what = item_name(text);
+            self.items.push(item);
             return Ok(Reply::changed(format!("defined {what}\n")));
         }
         let mut uses = Vec::new();
@@ -517,6 +525,9 @@ fn parse_call_arg(rest: &str) -> Result<input::CallText, ReplError> {
 
 /// `fn double` for a defined item.
 fn item_name(item: &str) -> String {
+    if item.starts_with("use ") {
+        return item.trim().trim_end_matches(';').to_string();
+    }
     let words: Vec<&str> = item.split_whitespace().take(2).collect();
     let name: String = words
         .get(1)
