@@ -52,7 +52,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "queue",
         usage: ":queue NAME.fn(args) [as @account]",
-        help: "add a transaction to the next :block",
+        help: "add a transaction to the next :block (:queue alone lists them)",
     },
     CommandHelp {
         name: "block",
@@ -62,7 +62,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "undo",
         usage: ":undo",
-        help: "back to the world before the last deployment, transaction or block",
+        help: "back to the world before the last deployment, transaction or block (the queue is emptied)",
     },
     CommandHelp {
         name: "accounts",

@@ -251,7 +251,9 @@ impl Session {
                 ))
             }
             "queue" => {
-                need("a call `NAME.fn(args)`")?;
+                if rest.is_empty() {
+                    return Ok(Reply::view(self.queue_text()));
+                }
                 let call = parse_call_arg(rest)?;
                 Ok(Reply::changed(self.enqueue(&call)?))
             }
@@ -472,8 +474,28 @@ impl Session {
         // Keep later inputs that changed no world (`let`s, `fn`s) out of the journal
         // too: replaying them without the undone change could fail.
         self.journal.truncate(snapshot.journal_len);
-        self.queue.clear();
-        Ok(format!("undone: {}\n", snapshot.what))
+        // Queued transactions were journaled after the snapshot too: they go with it.
+        let dropped = std::mem::take(&mut self.queue).len();
+        let note = match dropped {
+            0 => String::new(),
+            n => format!(
+                " (and the {n} queued transaction{} dropped)",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+        Ok(format!("undone: {}{note}\n", snapshot.what))
+    }
+
+    /// `:queue` alone: the transactions the next `:block` runs.
+    fn queue_text(&self) -> String {
+        if self.queue.is_empty() {
+            return "the queue is empty\n".to_string();
+        }
+        let mut out = String::new();
+        for (i, q) in self.queue.iter().enumerate() {
+            out.push_str(&format!("#{i} {}\n", q.label));
+        }
+        out
     }
 }
 
