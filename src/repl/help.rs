@@ -93,12 +93,12 @@ pub const COMMANDS: &[CommandHelp] = &[
 
 const HELP_FOOTER: &str = "\
 Anything else is Braid code or a transaction:
-  1e18 / 3                      an expression: its value and type
-  let x = std::math::sqrt(10 ** 18)   a binding that persists (`let mut` to assign later)
-  fn double(x: u128) -> u128 { x * 2 }   a declaration (fn, struct, const, use) for later inputs
-  usd.transfer(@bob, 250) as @alice      a transaction (default sender @alice)
-`@name` is the named account's address. Ctrl-C cancels the input; an input goes on over
-several lines until its brackets balance.";
+  1e18 / 3                               an expression: its value and its type
+  let x = std::math::sqrt(10 ** 18)      a binding later inputs see (`let mut` to assign it)
+  fn double(v: u128) -> u128 { v * 2 }   a declaration (fn, struct, const, use) later inputs see
+  usd.transfer(@bob, 250) as @carol      a transaction (the sender is @alice unless `as` names one)
+In Braid code and arguments, `@name` is the instance or account named `name`. An input goes
+on over several lines until its brackets balance; Ctrl-C cancels it.";
 
 /// `:help [command]`: the list, or one command's help.
 pub fn help(topic: &str) -> Result<String, ReplError> {
