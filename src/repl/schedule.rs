@@ -144,10 +144,21 @@ impl Session {
             let when = if ws.is_empty() {
                 "runs at once".to_string()
             } else {
-                let parts: Vec<String> = ws
-                    .iter()
-                    .map(|w| format!("#{} ({})", w.first, place(&labels, chain, &w.entry)))
-                    .collect();
+                let parts: Vec<String> =
+                    ws.iter()
+                        .map(|w| {
+                            let entry = reason(&sets, j, w, &q.tx.to);
+                            let barrier = if entry.key == AccessKey::Whole
+                                && !sets[w.first].as_ref().is_some_and(|s| {
+                                    s.entries().iter().any(|o| conflicts(&entry, o))
+                                }) {
+                                ": it runs alone"
+                            } else {
+                                ""
+                            };
+                            format!("#{} ({}{barrier})", w.first, place(&labels, chain, &entry))
+                        })
+                        .collect();
                 format!("waits for {}", parts.join(", "))
             };
             out.push_str(&format!("  #{j} {}: {when}\n", q.label));
@@ -177,6 +188,21 @@ impl Session {
         }
         Ok(out)
     }
+}
+
+/// The entry to name for a wait: among the waiter's entries that conflict with the
+/// earlier transaction's, one on the contract it calls if any (`dex.pools[0]` reads
+/// better than a token balance), else the one the wait was found with.
+fn reason(sets: &[Option<AccessSet>], j: usize, w: &Wait, to: &braid_vm::Address) -> AccessEntry {
+    let (Some(Some(mine)), Some(Some(theirs))) = (sets.get(j), sets.get(w.first)) else {
+        return w.entry;
+    };
+    mine.entries()
+        .iter()
+        .filter(|e| e.contract == *to)
+        .find(|e| theirs.entries().iter().any(|o| conflicts(e, o)))
+        .copied()
+        .unwrap_or(w.entry)
 }
 
 fn place(labels: &Labels, chain: &Chain, e: &AccessEntry) -> String {
