@@ -6,7 +6,8 @@
 //!   `:load contracts/dex.braid` works and `:save` writes nowhere shared.
 //! - The same script on stdin (not a terminal) prints the same transcript.
 //! - One test drives the interactive REPL through a pseudo-terminal (`rexpect`):
-//!   typing, a multi-line definition, completion, Ctrl-C, history recall.
+//!   typing, a multi-line definition, completion (names, functions, file paths), Ctrl-C,
+//!   history recall.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -200,6 +201,23 @@ fn interactive_session_on_a_terminal() -> Result<(), rexpect::error::Error> {
     p.exp_string("triple(5)")?;
     p.send_line("")?;
     p.exp_string("15: u128")?;
+    prompt(&mut p)?;
+
+    // File paths complete after `:load`; function names after an instance's name.
+    p.send(":load contracts/tok\t")?;
+    p.flush()?;
+    p.exp_string("contracts/token.braid")?;
+    p.send_line("")?;
+    p.exp_string("loaded Token")?;
+    prompt(&mut p)?;
+    p.send_line(":deploy usd = Token(1000)")?;
+    p.exp_string("deployed usd (Token)")?;
+    prompt(&mut p)?;
+    p.send("usd.bal\t")?;
+    p.flush()?;
+    p.exp_string("usd.balance_of")?;
+    p.send_line("(@alice)")?;
+    p.exp_string("return: 1000: u128")?;
     prompt(&mut p)?;
 
     // An error is a diagnostic; the session goes on.

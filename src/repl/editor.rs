@@ -1,12 +1,13 @@
 //! The interactive REPL: a `rustyline` editor with history, multi-line input (an input
 //! goes on until its brackets balance), tab completion of commands, instance, contract,
-//! function and binding names, and Ctrl-C that cancels the input without leaving.
+//! function and binding names (file paths after `:load`, `:save`, `:restore`), and
+//! Ctrl-C that cancels the input without leaving.
 
 use super::help::COMMANDS;
 use super::session::Session;
 use super::{history_path, render_outcome, timed, write_out};
 use crate::cli::CommandError;
-use rustyline::completion::{Completer, Pair};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -92,7 +93,11 @@ impl CompletionNames {
 /// The editor's helper: completion and multi-line validation.
 struct ReplHelper {
     names: Rc<RefCell<CompletionNames>>,
+    files: FilenameCompleter,
 }
+
+/// Commands whose argument is a file (completed as a path).
+const FILE_COMMANDS: [&str; 3] = [":load ", ":save ", ":restore "];
 
 impl Completer for ReplHelper {
     type Candidate = Pair;
@@ -101,8 +106,11 @@ impl Completer for ReplHelper {
         &self,
         line: &str,
         pos: usize,
-        _ctx: &Context<'_>,
+        ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        if FILE_COMMANDS.iter().any(|c| line.starts_with(c)) {
+            return self.files.complete(line, pos, ctx);
+        }
         let (start, words) = self.names.borrow().complete(line, pos);
         Ok((
             start,
@@ -203,6 +211,7 @@ pub fn run_interactive() -> Result<(), CommandError> {
         .map_err(|e| CommandError::Io(format!("cannot start the line editor: {e}")))?;
     editor.set_helper(Some(ReplHelper {
         names: Rc::clone(&names),
+        files: FilenameCompleter::new(),
     }));
     let history = history_path();
     if let Some(path) = &history {
