@@ -109,6 +109,7 @@ fn timed(session: &mut Session, text: &str) -> (Outcome, std::time::Duration) {
                 .to_string(),
             quit: false,
             unparsed: false,
+            failed: true,
         });
     (outcome, start.elapsed())
 }

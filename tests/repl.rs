@@ -115,6 +115,29 @@ fn the_book_session_is_a_real_transcript() {
 }
 
 #[test]
+fn a_restore_that_fails_leaves_the_session_as_it_was() {
+    let dir = workdir("restore");
+    std::fs::write(
+        dir.join("bad.txt"),
+        ":load contracts/token.braid\nnope.transfer(@bob, 1)\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("s.txt"),
+        ":load contracts/token.braid\n:deploy usd = Token(5)\n:restore bad.txt\nusd.balance_of(@alice)\n",
+    )
+    .expect("write");
+    let (code, stdout, _) = run_script(&dir, Path::new("s.txt"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("error: bad.txt:2: the input failed; the session is unchanged\nerror: no instance named `nope`"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("return: 5: u128\naccess (declared, then touched):\n  read   usd.balances[@alice]  read\n"), "{stdout}");
+}
+
+#[test]
 fn a_missing_script_is_an_io_error() {
     let dir = workdir("missing");
     let (code, _, stderr) = run_script(&dir, Path::new("no-such-script.txt"));

@@ -127,9 +127,8 @@ impl Session {
             {
                 continue;
             }
-            let before = fresh.journal.len();
             let outcome = fresh.handle(&input);
-            if outcome.unparsed || (fresh.journal.len() == before && is_change(trimmed)) {
+            if outcome.failed {
                 return Err(ReplError::Failed(format!(
                     "error: {file}:{}: the input failed; the session is unchanged\n{}",
                     i + 1,
@@ -165,13 +164,4 @@ impl Session {
         }
         out
     }
-}
-
-/// An input that changes the session when it succeeds (for `:restore`'s check).
-fn is_change(input: &str) -> bool {
-    input.starts_with(":load")
-        || input.starts_with(":deploy")
-        || input.starts_with(":block")
-        || input.starts_with(":queue")
-        || input.starts_with("let ")
 }

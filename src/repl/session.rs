@@ -27,6 +27,8 @@ pub struct Outcome {
     pub quit: bool,
     /// The input could not be parsed as a command at all.
     pub unparsed: bool,
+    /// The input failed (an error was shown; the session is as before it).
+    pub failed: bool,
 }
 
 /// Why an input failed; the session goes on either way.
@@ -153,17 +155,20 @@ impl Session {
                     text: out,
                     quit,
                     unparsed: false,
+                    failed: false,
                 }
             }
             Err(ReplError::Unparsed(t)) => Outcome {
                 text: t,
                 quit: false,
                 unparsed: true,
+                failed: true,
             },
             Err(ReplError::Failed(t)) => Outcome {
                 text: t,
                 quit: false,
                 unparsed: false,
+                failed: true,
             },
         }
     }
