@@ -202,6 +202,8 @@ impl Session {
 pub fn run_interactive() -> Result<(), CommandError> {
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut session = Session::new(colour);
+    // At a terminal each input's wall time shows by default (`:time off` hides it).
+    session.time = true;
     let names = Rc::new(RefCell::new(session.completion_names()));
     let config = rustyline::Config::builder()
         .auto_add_history(false)

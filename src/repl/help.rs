@@ -82,7 +82,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "time",
         usage: ":time on|off",
-        help: "print each input's wall time (off in scripts by default)",
+        help: "print each input's wall time (on at a terminal, off in scripts, by default)",
     },
     CommandHelp {
         name: "quit",
