@@ -143,7 +143,8 @@ pub fn split_sender(text: &str) -> Result<(&str, Option<String>), String> {
 /// Parses `target.function(args) [as @account]`; `None` when the text does not have
 /// that shape at all.
 pub fn parse_call(text: &str) -> Option<Result<CallText, String>> {
-    let text = text.trim();
+    // A `;` after the call, as after a statement, changes nothing.
+    let text = text.trim().trim_end_matches(';').trim_end();
     let dot = text.find('.')?;
     let target = &text[..dot];
     let rest = &text[dot + 1..];
@@ -202,6 +203,10 @@ mod tests {
         assert_eq!(call.function, "transfer");
         assert_eq!(call.args, vec!["@bob", "10 * 2"]);
         assert_eq!(call.sender.as_deref(), Some("alice"));
+        assert_eq!(
+            parse_call("usd.f(1);").and_then(Result::ok).map(|c| c.args),
+            Some(vec!["1".to_string()])
+        );
         assert!(parse_call("1 + 2").is_none());
         assert!(parse_call("p.0").is_none());
         assert!(matches!(parse_call("usd.f(1) as"), Some(Err(_))));
