@@ -29,31 +29,33 @@ mod schedule;
 mod session;
 mod show;
 
-use crate::cli::{CommandError, ReplArgs};
+use crate::cli::{ColorChoice, CommandError, ReplArgs};
+use crate::output::{self, Stream};
 use session::{Outcome, Session};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::time::Instant;
 
 /// Runs `braid repl`.
-pub fn run(args: &ReplArgs) -> Result<(), CommandError> {
+pub fn run(args: &ReplArgs, color: ColorChoice) -> Result<(), CommandError> {
+    // Diagnostics are coloured by the `--color` conventions for stdout, where they go.
+    let colour = output::colour(color, Stream::Stdout);
     match &args.script {
         Some(path) => {
             let file = std::fs::File::open(path)
                 .map_err(|e| CommandError::Io(format!("cannot read {}: {e}", path.display())))?;
-            run_script(std::io::BufReader::new(file))
+            run_script(std::io::BufReader::new(file), colour)
         }
-        None if std::io::stdin().is_terminal() => editor::run_interactive(),
-        None => run_script(std::io::stdin().lock()),
+        None if std::io::stdin().is_terminal() => editor::run_interactive(colour),
+        None => run_script(std::io::stdin().lock(), colour),
     }
 }
 
 /// Script mode: reads inputs (a multi-line input continues until its brackets
 /// balance), echoes each line as `> line`, prints its output. Exit 1 when a line could
 /// not be parsed as a command at all, else 0.
-fn run_script(reader: impl BufRead) -> Result<(), CommandError> {
-    let mut session = Session::new(false);
-    let mut out = std::io::stdout().lock();
+fn run_script(reader: impl BufRead, colour: bool) -> Result<(), CommandError> {
+    let mut session = Session::new(colour);
     let mut pending = String::new();
     let mut unparsed = 0usize;
     let mut lines = reader.lines();
@@ -63,7 +65,7 @@ fn run_script(reader: impl BufRead) -> Result<(), CommandError> {
             Some(Ok(line)) => line,
             Some(Err(e)) => return Err(CommandError::Io(format!("cannot read the script: {e}"))),
         };
-        write_out(&mut out, &format!("> {line}\n"))?;
+        write_out(&format!("> {line}\n"))?;
         if !pending.is_empty() {
             pending.push('\n');
         }
@@ -77,16 +79,13 @@ fn run_script(reader: impl BufRead) -> Result<(), CommandError> {
         if outcome.unparsed {
             unparsed += 1;
         }
-        write_out(&mut out, &render_outcome(&session, &outcome, elapsed))?;
+        write_out(&render_outcome(&session, &outcome, elapsed))?;
         if quit {
             break;
         }
     }
     if !pending.trim().is_empty() {
-        write_out(
-            &mut out,
-            "error: the script ends inside an unfinished input (unbalanced brackets)\n",
-        )?;
+        write_out("error: the script ends inside an unfinished input (unbalanced brackets)\n")?;
         unparsed += 1;
     }
     if unparsed > 0 {
@@ -126,10 +125,9 @@ fn render_outcome(session: &Session, outcome: &Outcome, elapsed: std::time::Dura
     text
 }
 
-fn write_out(out: &mut impl Write, text: &str) -> Result<(), CommandError> {
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| CommandError::Io(format!("cannot write to stdout: {e}")))
+/// Writes to stdout; a failed write is an I/O error (exit 2).
+fn write_out(text: &str) -> Result<(), CommandError> {
+    output::out(text)
 }
 
 /// Where the interactive history lives: `$BRAID_HISTORY`, else `braid/history` in the

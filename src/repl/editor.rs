@@ -16,7 +16,6 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Editor, Helper};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::IsTerminal;
 use std::rc::Rc;
 
 /// The names completion offers, refreshed after every input.
@@ -199,8 +198,7 @@ impl Session {
 }
 
 /// Runs the interactive loop until `:quit` or Ctrl-D.
-pub fn run_interactive() -> Result<(), CommandError> {
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+pub fn run_interactive(colour: bool) -> Result<(), CommandError> {
     let mut session = Session::new(colour);
     // At a terminal each input's wall time shows by default (`:time off` hides it).
     session.time = true;
@@ -220,11 +218,7 @@ pub fn run_interactive() -> Result<(), CommandError> {
         // A missing history file is the first session: nothing to load.
         let _ = editor.load_history(path);
     }
-    let mut out = std::io::stdout().lock();
-    write_out(
-        &mut out,
-        "braid repl: :help lists the commands, :quit (or Ctrl-D) leaves\n",
-    )?;
+    write_out("braid repl: :help lists the commands, :quit (or Ctrl-D) leaves\n")?;
     loop {
         match editor.readline("braid> ") {
             Ok(line) => {
@@ -235,7 +229,7 @@ pub fn run_interactive() -> Result<(), CommandError> {
                     }
                 }
                 let (outcome, elapsed) = timed(&mut session, &line);
-                write_out(&mut out, &render_outcome(&session, &outcome, elapsed))?;
+                write_out(&render_outcome(&session, &outcome, elapsed))?;
                 if outcome.quit {
                     break;
                 }
