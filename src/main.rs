@@ -5,6 +5,7 @@
 //! 2 a usage or I/O error. Nothing exits 101: every command runs on a worker thread
 //! with a large stack, and a panic (a bug) is reported as an internal error, exit 1.
 
+mod bench;
 mod cli;
 mod compile_cmd;
 mod project;
