@@ -34,10 +34,15 @@ fn schedule(c: &mut Criterion) {
     let block = w.blocks.first().expect("one block");
     let mut g = c.benchmark_group("schedule/transfers-10000");
     g.throughput(Throughput::Elements(block.txs.len() as u64));
-    let executors: [(&str, fn() -> Executor); 3] = [
+    type Make = fn() -> Executor;
+    let executors: [(&str, Make); 3] = [
         ("sequential", Executor::sequential),
-        ("parallel-1", || Executor::parallel(1).expect("a pool of one thread")),
-        ("parallel-2", || Executor::parallel(2).expect("a pool of two threads")),
+        ("parallel-1", || {
+            Executor::parallel(1).expect("a pool of one thread")
+        }),
+        ("parallel-2", || {
+            Executor::parallel(2).expect("a pool of two threads")
+        }),
     ];
     for (name, make) in executors {
         let mut executor = make();

@@ -140,7 +140,9 @@ fn engines(engine: BenchEngine) -> Result<Vec<&'static str>, CommandError> {
             "the JIT engine is not available in this build of braid; use --engine interp".into(),
         )),
         BenchEngine::Both => {
-            eprintln!("note: the JIT engine is not available in this build; measuring the interpreter only");
+            eprintln!(
+                "note: the JIT engine is not available in this build; measuring the interpreter only"
+            );
             Ok(vec!["interp"])
         }
     }
@@ -178,7 +180,11 @@ struct VmRun {
     peak_rss_mb: Option<f64>,
 }
 
-fn run_vm(w: &Workload, mut executor: Executor, progress: &ProgressBar) -> Result<VmRun, CommandError> {
+fn run_vm(
+    w: &Workload,
+    mut executor: Executor,
+    progress: &ProgressBar,
+) -> Result<VmRun, CommandError> {
     report::reset_peak_rss();
     let mut chain = w.chain.clone();
     let mut run = VmRun {
@@ -201,7 +207,11 @@ fn run_vm(w: &Workload, mut executor: Executor, progress: &ProgressBar) -> Resul
         })?;
         run.elapsed += elapsed;
         let ph = outcome.stats.phases;
-        for (sum, d) in run.phases.iter_mut().zip([ph.access, ph.dag, ph.execute, ph.merge]) {
+        for (sum, d) in run
+            .phases
+            .iter_mut()
+            .zip([ph.access, ph.dag, ph.execute, ph.merge])
+        {
             *sum += d;
         }
         run.edges += outcome.stats.edges;
@@ -234,7 +244,11 @@ pub fn compare(
     }
     for (b, (s, p)) in seq_receipts.iter().zip(receipts).enumerate() {
         if s.len() != p.len() {
-            return Some(format!("block {b}: {} receipts instead of {}", p.len(), s.len()));
+            return Some(format!(
+                "block {b}: {} receipts instead of {}",
+                p.len(),
+                s.len()
+            ));
         }
         if let Some(i) = s.iter().zip(p).position(|(x, y)| x != y) {
             return Some(format!("block {b}: receipt {i} differs"));
@@ -285,7 +299,11 @@ fn run_workload(
         threads,
         txs,
         tps: run_tps,
-        speedup: if seq_tps > 0.0 { run_tps / seq_tps } else { 0.0 },
+        speedup: if seq_tps > 0.0 {
+            run_tps / seq_tps
+        } else {
+            0.0
+        },
         parallelism_bound: None,
         phases_ms: PhasesMs::default(),
         peak_rss_mb: None,
@@ -317,7 +335,8 @@ fn run_workload(
         if let Some(m) = &mismatch {
             problems.push(format!("{name} {} ({engine}, {t} threads): {m}", w.params));
         }
-        let bound = (!par.graphs.is_empty()).then(|| mean(par.graphs.iter().map(|g| g.parallelism_bound)));
+        let bound =
+            (!par.graphs.is_empty()).then(|| mean(par.graphs.iter().map(|g| g.parallelism_bound)));
         report.results.push(Row {
             parallelism_bound: bound,
             phases_ms: phases_ms(&par.phases),
@@ -331,7 +350,12 @@ fn run_workload(
                 params: w.params.clone(),
                 blocks,
                 txs_per_block: w.blocks.first().map_or(0, |b| b.txs.len()),
-                failed_txs: seq.receipts.iter().flatten().filter(|r| !r.is_success()).count(),
+                failed_txs: seq
+                    .receipts
+                    .iter()
+                    .flatten()
+                    .filter(|r| !r.is_success())
+                    .count(),
                 parallelism_bound: mean(par.graphs.iter().map(|g| g.parallelism_bound)),
                 components: mean(par.graphs.iter().map(|g| g.components as f64)),
                 largest_component_share: mean(par.graphs.iter().map(|g| g.largest_component_share)),
@@ -372,7 +396,10 @@ fn run_workload(
         });
     }
     if let Some(s) = summary
-        && !report.workloads.iter().any(|g| g.workload == s.workload && g.params == s.params)
+        && !report
+            .workloads
+            .iter()
+            .any(|g| g.workload == s.workload && g.params == s.params)
     {
         report.workloads.push(s);
     }
@@ -384,7 +411,11 @@ fn run_workload(
 pub fn compare_native(seq: &[Vec<Receipt>], native: &[Vec<native::OpOutcome>]) -> Option<String> {
     for (b, (rs, os)) in seq.iter().zip(native).enumerate() {
         if rs.len() != os.len() {
-            return Some(format!("block {b}: {} outcomes instead of {}", os.len(), rs.len()));
+            return Some(format!(
+                "block {b}: {} outcomes instead of {}",
+                os.len(),
+                rs.len()
+            ));
         }
         for (i, (r, o)) in rs.iter().zip(os).enumerate() {
             let agree = match o {
@@ -446,10 +477,8 @@ mod tests {
     #[test]
     fn default_suite_is_defi_mix_then_transfers_at_10000_and_2() {
         let suite = default_suite(&Params::default());
-        let shape: Vec<(&str, String)> = suite
-            .iter()
-            .map(|(k, p)| (k.name(), p.label(*k)))
-            .collect();
+        let shape: Vec<(&str, String)> =
+            suite.iter().map(|(k, p)| (k.name(), p.label(*k))).collect();
         assert_eq!(shape[0].0, "defi-mix");
         assert_eq!(shape[1], ("transfers", "accounts=10000".to_string()));
         assert_eq!(shape[2], ("transfers", "accounts=2".to_string()));

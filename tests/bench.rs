@@ -23,8 +23,22 @@ fn stderr(out: &Output) -> String {
 
 /// Tiny sizes for every knob.
 const TINY: &[&str] = &[
-    "--txs", "120", "--blocks", "2", "--threads", "2", "--accounts", "20", "--users", "8",
-    "--pools", "5", "--markets", "3", "--instances", "3",
+    "--txs",
+    "120",
+    "--blocks",
+    "2",
+    "--threads",
+    "2",
+    "--accounts",
+    "20",
+    "--users",
+    "8",
+    "--pools",
+    "5",
+    "--markets",
+    "3",
+    "--instances",
+    "3",
 ];
 
 fn bench_json(extra: &[&str]) -> Value {
@@ -41,12 +55,7 @@ fn results(v: &Value) -> &Vec<Value> {
 }
 
 fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v
-        .as_object()
-        .expect("an object")
-        .keys()
-        .cloned()
-        .collect();
+    let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
     k.sort();
     k
 }
@@ -86,7 +95,9 @@ fn every_workload_runs_in_every_mode_with_matching_digests() {
             }
             match r["mode"].as_str() {
                 Some("parallel") => {
-                    let bound = r["parallelism_bound"].as_f64().expect("a parallel row has a bound");
+                    let bound = r["parallelism_bound"]
+                        .as_f64()
+                        .expect("a parallel row has a bound");
                     assert!(bound >= 1.0, "{workload}: {r}");
                 }
                 _ => assert!(r["parallelism_bound"].is_null(), "{workload}: {r}"),
@@ -152,8 +163,20 @@ fn json_has_exactly_the_spec_fields_and_types() {
 #[test]
 fn default_suite_is_defi_mix_then_transfers_at_10000_and_2_accounts() {
     let v = bench_json(&[
-        "--txs", "40", "--blocks", "1", "--threads", "1", "--users", "4", "--pools", "2",
-        "--markets", "2", "--instances", "2",
+        "--txs",
+        "40",
+        "--blocks",
+        "1",
+        "--threads",
+        "1",
+        "--users",
+        "4",
+        "--pools",
+        "2",
+        "--markets",
+        "2",
+        "--instances",
+        "2",
     ]);
     let mut seen: Vec<(String, String)> = Vec::new();
     for r in results(&v) {
@@ -184,7 +207,15 @@ fn table_lists_every_mode_and_the_conflict_graph() {
     let out = braid(&args);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["TPS", "speedup", "sequential", "parallel", "native", "components", "largest share"] {
+    for needle in [
+        "TPS",
+        "speedup",
+        "sequential",
+        "parallel",
+        "native",
+        "components",
+        "largest share",
+    ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
     assert!(!text.contains("MISMATCH"), "{text}");
@@ -197,9 +228,27 @@ fn same_seed_same_workload_other_seed_other_workload() {
     // The failure count and conflict graph are functions of the blocks: equal for the
     // same seed; the table's graph line differs for another seed on a contended world.
     let graph = |seed: &str| {
-        let v = bench_json(&["lending", "--txs", "150", "--blocks", "1", "--threads", "1", "--users", "6", "--markets", "4", "--seed", seed]);
+        let v = bench_json(&[
+            "lending",
+            "--txs",
+            "150",
+            "--blocks",
+            "1",
+            "--threads",
+            "1",
+            "--users",
+            "6",
+            "--markets",
+            "4",
+            "--seed",
+            seed,
+        ]);
         let w = &v["workloads"][0];
-        (w["edges"].as_f64(), w["components"].as_f64(), w["parallelism_bound"].as_f64())
+        (
+            w["edges"].as_f64(),
+            w["components"].as_f64(),
+            w["parallelism_bound"].as_f64(),
+        )
     };
     assert_eq!(graph("7"), graph("7"));
     assert_ne!(graph("7"), graph("8"));
@@ -224,15 +273,32 @@ fn usage_errors_exit_two() {
 
 #[test]
 fn jit_engine_is_refused_and_both_measures_the_interpreter() {
-    let out = braid(&["bench", "transfers", "--engine", "jit", "--txs", "10", "--blocks", "1"]);
+    let out = braid(&[
+        "bench",
+        "transfers",
+        "--engine",
+        "jit",
+        "--txs",
+        "10",
+        "--blocks",
+        "1",
+    ]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("JIT engine is not available"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("JIT engine is not available"),
+        "{}",
+        stderr(&out)
+    );
 
     let mut args = vec!["bench", "transfers", "--engine", "both", "--json"];
     args.extend_from_slice(TINY);
     let out = braid(&args);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stderr(&out).contains("interpreter only"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interpreter only"),
+        "{}",
+        stderr(&out)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert!(results(&v).iter().all(|r| r["engine"] != "jit"));
 }

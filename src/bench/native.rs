@@ -237,7 +237,8 @@ impl NativeDex {
         }
         if let Some(t) = self.tokens.get_mut(token_in) {
             if allowed != UNLIMITED {
-                t.allowances.insert((user, dex_address), allowed - amount_in);
+                t.allowances
+                    .insert((user, dex_address), allowed - amount_in);
             }
             t.ledger.transfer(user, p.custody, amount_in)?;
         }
@@ -327,7 +328,10 @@ mod tests {
             dex.swap_exact_in(user, 0, 1, 0, 1000, 10_000),
             Err("INSUFFICIENT_OUTPUT_AMOUNT")
         );
-        assert_eq!(dex.swap_exact_in(user, 0, 1, 1, 1000, 1), Err("WRONG_TOKEN"));
+        assert_eq!(
+            dex.swap_exact_in(user, 0, 1, 1, 1000, 1),
+            Err("WRONG_TOKEN")
+        );
         assert_eq!(dex.pools[0].reserve0, before.pools[0].reserve0);
         assert_eq!(dex.tokens[0].ledger.balance(&user), 4_000);
     }

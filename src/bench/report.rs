@@ -120,7 +120,8 @@ pub struct Report {
 impl Report {
     /// The JSON text, one object and a newline.
     pub fn to_json_text(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        let mut s =
+            serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
         s.push('\n');
         s
     }
@@ -128,10 +129,24 @@ impl Report {
     /// The table: the results, then the conflict-graph summary.
     pub fn to_table(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "machine: {} cores, {}", self.machine.cores, self.machine.cpu);
+        let _ = writeln!(
+            out,
+            "machine: {} cores, {}",
+            self.machine.cores, self.machine.cpu
+        );
         let headers = [
-            "workload", "params", "engine", "mode", "thr", "txs", "TPS", "speedup", "bound",
-            "access/dag/exec/merge ms", "RSS MB", "digest",
+            "workload",
+            "params",
+            "engine",
+            "mode",
+            "thr",
+            "txs",
+            "TPS",
+            "speedup",
+            "bound",
+            "access/dag/exec/merge ms",
+            "RSS MB",
+            "digest",
         ];
         let rows: Vec<[String; 12]> = self
             .results
@@ -146,7 +161,8 @@ impl Report {
                     r.txs.to_string(),
                     format!("{:.0}", r.tps),
                     format!("{:.2}x", r.speedup),
-                    r.parallelism_bound.map_or("-".to_string(), |b| format!("{b:.1}")),
+                    r.parallelism_bound
+                        .map_or("-".to_string(), |b| format!("{b:.1}")),
                     format!(
                         "{:.1}/{:.1}/{:.1}/{:.1}",
                         r.phases_ms.access, r.phases_ms.dag, r.phases_ms.execute, r.phases_ms.merge
@@ -163,8 +179,17 @@ impl Report {
         render(&mut out, &headers, &rows, &[4, 5, 6, 7, 8, 9, 10]);
         out.push('\n');
         let headers = [
-            "workload", "params", "blocks", "txs/block", "failed", "bound", "components",
-            "largest share", "edges/block", "barriers", "fallbacks",
+            "workload",
+            "params",
+            "blocks",
+            "txs/block",
+            "failed",
+            "bound",
+            "components",
+            "largest share",
+            "edges/block",
+            "barriers",
+            "fallbacks",
         ];
         let rows: Vec<[String; 11]> = self
             .workloads
@@ -200,7 +225,12 @@ impl Report {
 }
 
 /// Appends an aligned table (columns in `right` are right-aligned).
-fn render<const N: usize>(out: &mut String, headers: &[&str; N], rows: &[[String; N]], right: &[usize]) {
+fn render<const N: usize>(
+    out: &mut String,
+    headers: &[&str; N],
+    rows: &[[String; N]],
+    right: &[usize],
+) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -223,7 +253,16 @@ fn render<const N: usize>(out: &mut String, headers: &[&str; N], rows: &[[String
         out.push('\n');
     };
     line(out, headers.to_vec());
-    line(out, widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect());
+    line(
+        out,
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    );
     for r in rows {
         line(out, r.iter().map(String::as_str).collect());
     }

@@ -406,8 +406,7 @@ impl Builder {
     }
 
     fn push(&mut self, sender: Address, to: Address, function: &str, args: Vec<U256>) {
-        self.pending
-            .push(tx(sender, to, function, args, GAS_SETUP));
+        self.pending.push(tx(sender, to, function, args, GAS_SETUP));
     }
 
     /// Runs the pending setup transactions in blocks; every one must succeed.
@@ -477,9 +476,16 @@ fn build_dex(b: &mut Builder, pools: usize, users: &[Address]) -> Result<DexPart
             b.push(*u, *t, "approve", vec![aw(&dex), unlimited]);
         }
     }
-    let pool_tokens: Vec<(usize, usize)> = (0..pools).map(|p| (p % quotes, quotes + p / quotes)).collect();
+    let pool_tokens: Vec<(usize, usize)> = (0..pools)
+        .map(|p| (p % quotes, quotes + p / quotes))
+        .collect();
     for &(a, c) in &pool_tokens {
-        b.push(owner, dex, "create_pool", vec![aw(&tokens[a]), aw(&tokens[c])]);
+        b.push(
+            owner,
+            dex,
+            "create_pool",
+            vec![aw(&tokens[a]), aw(&tokens[c])],
+        );
     }
     for (p, &(a, c)) in pool_tokens.iter().enumerate() {
         b.push(
@@ -588,8 +594,18 @@ fn build_lending(
                 word(100_000_000_000_000_000),
             ],
         );
-        b.push(owner, lending, "set_price", vec![word(m as u128), word(WAD), word(2 * WAD)]);
-        b.push(owner, lending, "supply", vec![word(m as u128), aw(loan), word(MARKET_CASH)]);
+        b.push(
+            owner,
+            lending,
+            "set_price",
+            vec![word(m as u128), word(WAD), word(2 * WAD)],
+        );
+        b.push(
+            owner,
+            lending,
+            "supply",
+            vec![word(m as u128), aw(loan), word(MARKET_CASH)],
+        );
     }
     for (m, (_, collateral)) in market_tokens.iter().enumerate() {
         for u in users {
@@ -631,7 +647,12 @@ fn build_staking(
     let unlimited = word(UNLIMITED);
     for &(inst, stake, reward) in &list {
         b.push(owner, reward, "transfer", vec![aw(&inst), word(REWARDS)]);
-        b.push(owner, inst, "notify_reward", vec![aw(&reward), word(REWARDS)]);
+        b.push(
+            owner,
+            inst,
+            "notify_reward",
+            vec![aw(&reward), word(REWARDS)],
+        );
         for u in users {
             b.push(*u, stake, "approve", vec![aw(&inst), unlimited]);
             b.push(*u, inst, "stake", vec![aw(&stake), word(INITIAL_STAKE)]);
@@ -646,7 +667,11 @@ fn swap_tx(rng: &mut XorShift, part: &DexPart, users: &[Address]) -> (Transactio
     let user = users[rng.below(users.len())];
     let pool = rng.below(part.pools.len());
     let (a, c) = part.pools[pool];
-    let (tin, tout) = if rng.next_u64() & 1 == 0 { (a, c) } else { (c, a) };
+    let (tin, tout) = if rng.next_u64() & 1 == 0 {
+        (a, c)
+    } else {
+        (c, a)
+    };
     let amount_in = rng.between(WAD, 1_000 * WAD);
     let t = tx(
         user,
@@ -723,7 +748,11 @@ fn transfer_pair(rng: &mut XorShift, n: usize) -> (usize, usize, u128) {
 }
 
 /// Builds the workload `kind` (compiles, deploys, sets up) and its blocks.
-pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workload, WorkloadError> {
+pub fn build(
+    kind: Kind,
+    params: &Params,
+    contracts: &Contracts,
+) -> Result<Workload, WorkloadError> {
     params.check(kind)?;
     let mut b = Builder::new(contracts)?;
     let mut rng = XorShift::new(params.seed ^ (kind as u64).wrapping_mul(0x1000_0000_01b3));
@@ -734,8 +763,7 @@ pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workl
     };
     let mut blocks = Vec::with_capacity(params.blocks);
     let mut native_blocks = Vec::new();
-    let native;
-    match kind {
+    let native = match kind {
         Kind::Transfers => {
             let token = b.token()?;
             let accounts: Vec<Address> = (0..params.accounts)
@@ -754,7 +782,13 @@ pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workl
                 for _ in 0..params.txs {
                     let (f, t, amount) = transfer_pair(&mut rng, n);
                     let (from, to) = (accounts[f], accounts[t]);
-                    txs.push(tx(from, token, "transfer", vec![aw(&to), word(amount)], GAS_TRANSFER));
+                    txs.push(tx(
+                        from,
+                        token,
+                        "transfer",
+                        vec![aw(&to), word(amount)],
+                        GAS_TRANSFER,
+                    ));
                     ops.push(NativeOp::Transfer {
                         token: 0,
                         from,
@@ -775,7 +809,7 @@ pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workl
                 owner_balance -= FUNDING;
             }
             ledger.balances.insert(owner, owner_balance);
-            native = Some(NativeWorkload {
+            Some(NativeWorkload {
                 world: NativeDex {
                     address: [0; 20],
                     tokens: vec![NativeToken {
@@ -785,25 +819,26 @@ pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workl
                     pools: Vec::new(),
                 },
                 blocks: native_blocks,
-            });
+            })
         }
         Kind::Swaps => {
             let users = users(params.users);
             let part = build_dex(&mut b, params.pools, &users)?;
             let start = first(&b);
             for i in 0..params.blocks {
-                let (txs, ops): (Vec<_>, Vec<_>) =
-                    (0..params.txs).map(|_| swap_tx(&mut rng, &part, &users)).unzip();
+                let (txs, ops): (Vec<_>, Vec<_>) = (0..params.txs)
+                    .map(|_| swap_tx(&mut rng, &part, &users))
+                    .unzip();
                 blocks.push(Block {
                     ctx: ctx_of(start + i as u64),
                     txs,
                 });
                 native_blocks.push(ops);
             }
-            native = Some(NativeWorkload {
+            Some(NativeWorkload {
                 world: native_dex(&b, &part, &users),
                 blocks: native_blocks,
-            });
+            })
         }
         Kind::Lending => {
             let users = users(params.users);
@@ -811,13 +846,15 @@ pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workl
             let part = build_lending(&mut b, params.markets, &tokens, &users)?;
             let start = first(&b);
             for i in 0..params.blocks {
-                let txs = (0..params.txs).map(|_| lending_tx(&mut rng, &part, &users)).collect();
+                let txs = (0..params.txs)
+                    .map(|_| lending_tx(&mut rng, &part, &users))
+                    .collect();
                 blocks.push(Block {
                     ctx: ctx_of(start + i as u64),
                     txs,
                 });
             }
-            native = None;
+            None
         }
         Kind::Staking => {
             let users = users(params.users);
@@ -825,13 +862,15 @@ pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workl
             let part = build_staking(&mut b, params.instances, &tokens, &users)?;
             let start = first(&b);
             for i in 0..params.blocks {
-                let txs = (0..params.txs).map(|_| staking_tx(&mut rng, &part, &users)).collect();
+                let txs = (0..params.txs)
+                    .map(|_| staking_tx(&mut rng, &part, &users))
+                    .collect();
                 blocks.push(Block {
                     ctx: ctx_of(start + i as u64),
                     txs,
                 });
             }
-            native = None;
+            None
         }
         Kind::DefiMix => {
             let users = users(params.users);
@@ -874,20 +913,25 @@ pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workl
                     txs,
                 });
             }
-            native = None;
+            None
         }
-    }
+    };
     // Fit the block gas limit to the largest block if it declares more than the default.
     let declared = blocks
         .iter()
-        .map(|bl| bl.txs.iter().fold(0u64, |a, t| a.saturating_add(t.gas_limit)))
+        .map(|bl| {
+            bl.txs
+                .iter()
+                .fold(0u64, |a, t| a.saturating_add(t.gas_limit))
+        })
         .max()
         .unwrap_or(0);
     let mut chain = b.chain;
-    let raised_gas_limit = (declared > chain.block_gas_limit().max(DEFAULT_BLOCK_GAS_LIMIT)).then(|| {
-        chain.set_block_gas_limit(declared);
-        declared
-    });
+    let raised_gas_limit =
+        (declared > chain.block_gas_limit().max(DEFAULT_BLOCK_GAS_LIMIT)).then(|| {
+            chain.set_block_gas_limit(declared);
+            declared
+        });
     Ok(Workload {
         kind,
         params: params.label(kind),
@@ -899,7 +943,11 @@ pub fn build(kind: Kind, params: &Params, contracts: &Contracts) -> Result<Workl
 }
 
 /// Deploys `n` tokens and funds every user with each.
-fn funded_tokens(b: &mut Builder, n: usize, users: &[Address]) -> Result<Vec<Address>, WorkloadError> {
+fn funded_tokens(
+    b: &mut Builder,
+    n: usize,
+    users: &[Address],
+) -> Result<Vec<Address>, WorkloadError> {
     let mut tokens = Vec::with_capacity(n);
     let owner = b.owner;
     for _ in 0..n {
