@@ -101,8 +101,6 @@ const C_ZERO: u32 = 0;
 const C_ONE: u32 = 1;
 const C_BIG: u32 = 2; // 2^255 - 1: the widest operand
 const C_THREE: u32 = 3;
-const C_HALF: u32 = 4; // 2^127 - 1
-const C_EXP: u32 = 5; // exponent for pow (set per width)
 const C_62: u32 = 6;
 
 fn consts(exp: u64) -> Vec<U256> {
@@ -623,17 +621,14 @@ fn call_ext_cases(out: &mut Vec<Case>) {
             params: Vec::new(),
             ret: ValueType::unit(),
         }];
-        let body = vec![Instr::CallExt {
+        let call = Instr::CallExt {
             import: 0,
             target: r(0),
             args: rs(1, 0),
             dst: rs(1, 0),
             sub_key: None,
-        }];
-        let mut instrs = Vec::new();
-        for _ in 0..UNROLL {
-            instrs.extend(body.iter().cloned());
-        }
+        };
+        let instrs = vec![call; UNROLL];
         m.functions.push(func(
             "run",
             Visibility::Pub,

@@ -112,8 +112,10 @@ fn a_huge_window_per_call_runs_out_of_gas_quickly() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
-/// `Liar` declares `big() -> u128` and `two() -> bool` but answers 2^200 and 2;
-/// `fine() -> u128` answers 5.
+/// `Liar` declares `big() -> address` and `two() -> bool` but answers 2^200 and 2;
+/// `fine() -> u128` answers 5. (Answering 2^200 from a function declared `-> u128`
+/// no longer loads: the verifier's register widths reject the returned word, see
+/// [`a_u128_function_returning_a_wider_word_does_not_load`].)
 fn liar() -> Module {
     use Instr::*;
     let mut m = module("Liar", vec![], Vec::new());
@@ -132,7 +134,7 @@ fn liar() -> Module {
         )
     };
     m.functions = vec![
-        answer("big", ValueType::U128, 0),
+        answer("big", ValueType::Address, 0),
         answer("two", ValueType::Bool, 1),
         answer("fine", ValueType::U128, 2),
     ];
@@ -144,7 +146,7 @@ fn asker() -> Module {
     use Instr::*;
     let mut m = module("Asker", vec![], Vec::new());
     m.imports = vec![
-        import("big", &[], ValueType::U128),
+        import("big", &[], ValueType::Address),
         import("two", &[], ValueType::Bool),
         import("fine", &[], ValueType::U128),
     ];
@@ -168,7 +170,7 @@ fn asker() -> Module {
         )
     };
     m.functions = vec![
-        ask(0, ValueType::U128),
+        ask(0, ValueType::Address),
         ask(1, ValueType::Bool),
         ask(2, ValueType::U128),
     ];
@@ -185,7 +187,7 @@ fn external_call_returns_are_checked_against_the_declared_type() {
     assert_eq!(
         r.status,
         Err(Failure::BadCall(
-            "call of big()->u128: return word 0 is out of range for its type".into()
+            "call of big()->address: return word 0 is out of range for its type".into()
         ))
     );
     let r = run(&mut chain, asker, "ask_1", target.clone(), GAS);
@@ -198,4 +200,20 @@ fn external_call_returns_are_checked_against_the_declared_type() {
     let r = run(&mut chain, asker, "ask_2", target, GAS);
     assert!(r.is_success(), "{:?}", r.status);
     assert_eq!(r.ret, vec![u(5)]);
+}
+
+/// The first form of the attack (2^200 answered to a `-> u128` call) is now stopped
+/// at load time by the register widths, before the run-time check could see it.
+#[test]
+fn a_u128_function_returning_a_wider_word_does_not_load() {
+    let mut m = liar();
+    m.functions[0].ret = ValueType::U128;
+    let err = Chain::new()
+        .load_module(m)
+        .expect_err("the verifier rejects it");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("returned value: word 0 may be a u256 where a u128 is declared"),
+        "{msg}"
+    );
 }
