@@ -10,8 +10,9 @@
 //! [`execute_tx`] and [`run`] are the convenience forms with fresh buffers.
 
 use crate::access::AccessSet;
+use crate::engine::{self, EngineKind};
+use crate::host::{CodeStore, TxHost};
 pub use crate::interp::Scratch;
-use crate::interp::{CodeStore, Machine};
 use crate::receipt::{Failure, Receipt};
 use crate::state::{SlotKey, StateRead};
 use crate::verify::VerifiedModule;
@@ -300,18 +301,22 @@ fn run_bufs<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     call: Call<'_>,
 ) -> Receipt {
     let ret_type = entry.ret_type();
-    let mut machine = Machine::with_buffers(code, state, call.access, block, call.gas_limit, bufs);
-    let result = machine.run(
+    let mut host = TxHost::with_buffers(code, state, call.access, block, call.gas_limit, bufs);
+    // The engine is chosen by the executor (the interpreter until one is threaded).
+    let result = engine::run(
+        EngineKind::Interp,
+        &mut host,
+        bufs,
         entry.module,
         entry.func,
         call.target,
         call.sender,
         call.args,
     );
-    let gas_used = machine.gas_used();
-    match result.and_then(|ret| Ok((ret, machine.events()?))) {
+    let gas_used = host.gas_used();
+    match result.and_then(|ret| Ok((ret, host.events()?))) {
         Ok((ret, events)) => {
-            machine.finish_buffers(bufs, true);
+            host.finish(bufs, true);
             Receipt {
                 status: Ok(()),
                 gas_used,
@@ -321,7 +326,7 @@ fn run_bufs<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
             }
         }
         Err(f) => {
-            machine.finish_buffers(bufs, false);
+            host.finish(bufs, false);
             Receipt::failed(f, gas_used, ret_type)
         }
     }

@@ -4,7 +4,10 @@
 //!   carries the precomputed gas, selector and width tables).
 //! - [`state`]: the world in persistent maps, with its canonical digest.
 //! - [`access`]: access summaries evaluated into concrete [`AccessSet`]s.
-//! - [`interp`]: the reference interpreter (one transaction).
+//! - [`host`]: the transaction host every engine calls (storage, access, events,
+//!   gas, call depth, external call checks).
+//! - [`engine`]: the engine interface and [`EngineKind`]; [`interp`]: the reference
+//!   interpreter, one engine.
 //! - [`exec`]: one transaction end to end (resolve, validate, run, receipt).
 //! - [`chain`]: [`Chain`], deployment and sequential blocks.
 //! - [`receipt`]: receipts, failures, events.
@@ -14,7 +17,9 @@
 
 pub mod access;
 pub mod chain;
+pub mod engine;
 pub mod exec;
+pub mod host;
 pub mod interp;
 mod keymemo;
 pub mod receipt;
@@ -24,6 +29,7 @@ pub mod verify;
 pub use access::{AccessEntry, AccessKey, AccessSet};
 pub use braid_bytecode::{Module, U256, ValueType};
 pub use chain::{Chain, DeployError, LoadError, PreparedTx};
+pub use engine::EngineKind;
 pub use receipt::{Event, Failure, PanicKind, Receipt};
 pub use state::{SlotKey, StateRead, WorldState};
 pub use verify::{VerifiedModule, VerifyError};
