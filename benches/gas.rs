@@ -621,14 +621,17 @@ fn call_ext_cases(out: &mut Vec<Case>) {
             params: Vec::new(),
             ret: ValueType::unit(),
         }];
-        let call = Instr::CallExt {
+        let body = [Instr::CallExt {
             import: 0,
             target: r(0),
             args: rs(1, 0),
             dst: rs(1, 0),
             sub_key: None,
-        };
-        let instrs = vec![call; UNROLL];
+        }];
+        let mut instrs = Vec::new();
+        for _ in 0..UNROLL {
+            instrs.extend(body.iter().cloned());
+        }
         m.functions.push(func(
             "run",
             Visibility::Pub,
@@ -664,7 +667,8 @@ fn cases() -> Vec<Case> {
         let r = c
             .chain
             .clone()
-            .execute_block(BLOCK, std::slice::from_ref(&c.tx));
+            .execute_block(BLOCK, std::slice::from_ref(&c.tx))
+            .expect("the block is within the block gas limit");
         assert_eq!(
             (r[0].status.clone(), r[0].gas_used),
             (Err(Failure::OutOfGas), GAS),
@@ -677,7 +681,9 @@ fn cases() -> Vec<Case> {
 
 fn run_once(c: &Case) {
     let mut chain = c.chain.clone();
-    let r = chain.execute_block(BLOCK, black_box(std::slice::from_ref(&c.tx)));
+    let r = chain
+        .execute_block(BLOCK, black_box(std::slice::from_ref(&c.tx)))
+        .expect("the block is within the block gas limit");
     black_box(r);
 }
 

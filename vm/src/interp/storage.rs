@@ -1,7 +1,7 @@
 //! The transaction's storage view: its write buffer over a base state (the access
 //! checks are the host's, [`crate::host::TxHost::sload`]).
 
-use crate::state::{FixedHashMap, SlotKey, StateRead};
+use crate::state::{SeededHashMap, SlotKey, StateRead};
 use braid_bytecode::U256;
 
 /// Up to this many buffered words are found by a linear scan; past it a hash index
@@ -15,7 +15,7 @@ const LINEAR_MAX: usize = 16;
 pub struct WriteBuffer {
     entries: Vec<(SlotKey, U256)>,
     /// Slot → position in `entries`, maintained only past [`LINEAR_MAX`] entries.
-    index: FixedHashMap<SlotKey, usize>,
+    index: SeededHashMap<SlotKey, usize>,
 }
 
 impl WriteBuffer {

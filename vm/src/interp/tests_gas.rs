@@ -11,7 +11,9 @@ use braid_bytecode::{
 use std::time::{Duration, Instant};
 
 fn run(chain: &mut Chain, to: Address, function: &str, args: Vec<U256>, gas: u64) -> Receipt {
-    let mut r = chain.execute_block(block(), &[tx(ALICE, to, function, args, gas)]);
+    let mut r = chain
+        .execute_block(block(), &[tx(ALICE, to, function, args, gas)])
+        .expect("the block is within the block gas limit");
     r.pop().expect("one receipt per transaction")
 }
 
