@@ -219,3 +219,62 @@ fn a_u128_function_returning_a_wider_word_does_not_load() {
         "{msg}"
     );
 }
+
+/// The host's order of external call checks (shared by every engine): re-entry is
+/// checked before the argument ranges, the selector before re-entry.
+#[test]
+fn external_call_checks_run_in_the_hosts_order() {
+    use Instr::*;
+    let mut m = module("Selfish", vec![], Vec::new());
+    m.consts = vec![u(300)];
+    m.imports = vec![
+        import("f", &[ValueType::U8], ValueType::unit()),
+        import("g", &[], ValueType::unit()),
+    ];
+    // f(x): self.f(300) — on the stack and out of range for u8: re-entry wins.
+    // h(): self.g() — no such function: the selector check comes first.
+    let call = |import: u16, args| {
+        vec![blk(
+            vec![
+                SelfAddr { dst: r(1) },
+                Const { dst: r(2), idx: 0 },
+                CallExt {
+                    import,
+                    target: r(1),
+                    args,
+                    dst: rs(0, 0),
+                    sub_key: None,
+                },
+            ],
+            ret_unit(),
+        )]
+    };
+    m.functions = vec![
+        func(
+            "f",
+            Visibility::Pub,
+            &[ValueType::U8],
+            ValueType::unit(),
+            3,
+            call(0, rs(2, 1)),
+        ),
+        func(
+            "h",
+            Visibility::Pub,
+            &[],
+            ValueType::unit(),
+            3,
+            call(1, rs(2, 0)),
+        ),
+    ];
+    let mut chain = Chain::new();
+    let a = deploy(&mut chain, m, vec![]);
+    let r = run(&mut chain, a, "f", vec![u(1)], GAS);
+    assert_eq!(r.status, Err(Failure::Reentrancy));
+    let r = run(&mut chain, a, "h", vec![], GAS);
+    assert!(
+        matches!(r.status, Err(Failure::BadCall(ref m)) if m.contains("has no public function g()->()")),
+        "{:?}",
+        r.status
+    );
+}
