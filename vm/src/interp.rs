@@ -36,6 +36,7 @@ use crate::Address;
 use crate::host::{TxHost, internal, revert};
 use crate::receipt::{Event, Failure};
 use crate::state::StateRead;
+use crate::verify::widths::RegWidth;
 use crate::verify::{FunctionInfo, VerifiedModule};
 use braid_bytecode::encode::address_to_word;
 use braid_bytecode::{Function, Instr, Reg, Regs, Terminator, U256};
@@ -214,7 +215,35 @@ impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S>
             .ok_or_else(internal("empty call stack"))?;
         top.block = b;
         top.pc = 0;
-        Ok(())
+        self.check_widths(frame.base, frame.info, b)
+    }
+
+    /// In debug builds (every test), checks the verifier's width facts against the
+    /// registers on entry to block `b`: a value wider than its inferred width is a
+    /// verifier bug, reported as `internal`. Release builds rely on the facts.
+    #[inline]
+    fn check_widths(&self, base: usize, info: &FunctionInfo, b: usize) -> Result<(), Failure> {
+        if !cfg!(debug_assertions) {
+            return Ok(());
+        }
+        let Some(widths) = info.widths.at_block(b) else {
+            return Err(internal("entered a block the verifier found unreachable")());
+        };
+        let regs = self
+            .regs
+            .get(base..base + widths.len())
+            .ok_or_else(internal("register window"))?;
+        match regs
+            .iter()
+            .zip(widths)
+            .position(|(v, w)| RegWidth::of_value(v) > *w)
+        {
+            None => Ok(()),
+            Some(i) => Err(Failure::Internal(format!(
+                "register r{i} holds a wider value than its verified width {} at block b{b}",
+                widths.get(i).map_or("?", |w| w.name())
+            ))),
+        }
     }
 
     /// The gas rule: charge block `b`'s cost, or fail with `OutOfGas` (all gas used).
@@ -285,7 +314,7 @@ impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S>
             ret_dst,
             ext_import,
         });
-        Ok(())
+        self.check_widths(base, info, 0)
     }
 
     /// Pops the current frame returning `rs`; the words go to the caller's

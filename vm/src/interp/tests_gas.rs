@@ -278,3 +278,63 @@ fn external_call_checks_run_in_the_hosts_order() {
         r.status
     );
 }
+
+/// In debug builds the interpreter checks the verifier's width facts at every block
+/// entry (so every test doubles as a soundness test of the width analysis): a
+/// tampered fact is caught as `internal`.
+#[test]
+fn a_wrong_width_fact_is_caught_in_debug_builds() {
+    use crate::engine::{self, EngineKind};
+    use crate::host::{CodeStore, TxHost};
+    use crate::interp::Buffers;
+    use crate::verify::{VerifiedModule, verify};
+    struct One(VerifiedModule);
+    impl CodeStore for One {
+        fn code_at(&self, _: &Address) -> Option<&VerifiedModule> {
+            Some(&self.0)
+        }
+    }
+    let body = || vec![blk(vec![], ret_unit())];
+    let mut m = module("Facts", vec![], Vec::new());
+    m.functions = vec![
+        func(
+            "wide",
+            Visibility::Pub,
+            &[ValueType::U128],
+            ValueType::unit(),
+            1,
+            body(),
+        ),
+        func(
+            "narrow",
+            Visibility::Pub,
+            &[ValueType::U8],
+            ValueType::unit(),
+            1,
+            body(),
+        ),
+    ];
+    let mut v = verify(&m).expect("verifies");
+    v.functions[0].widths = v.functions[1].widths.clone();
+    let code = One(v);
+    let state = crate::WorldState::default();
+    let access = crate::AccessSet::default();
+    let mut bufs = Buffers::default();
+    let mut host = TxHost::with_buffers(&code, &state, &access, block(), GAS, &mut bufs);
+    let r = engine::run(
+        EngineKind::Interp,
+        &mut host,
+        &mut bufs,
+        &code.0,
+        0,
+        ALICE,
+        BOB,
+        &[U256::from(1u8) << 100],
+    );
+    if cfg!(debug_assertions) {
+        assert!(
+            matches!(r, Err(Failure::Internal(ref m)) if m.contains("wider value than its verified width u8")),
+            "{r:?}"
+        );
+    }
+}
