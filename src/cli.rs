@@ -66,6 +66,9 @@ pub enum Emit {
     Ast,
     /// Each public function's access summary (callees expanded).
     Access,
+    /// For every pair of public functions, whether two calls by different senders
+    /// with different arguments can conflict, and on which storage.
+    Conflicts,
     /// The disassembled bytecode of each contract.
     Bytecode,
     /// The JIT's Cranelift IR (needs the JIT engine).

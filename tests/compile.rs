@@ -1,8 +1,8 @@
 //! Snapshot tests of compiler output: one `.braid` file per case.
 //!
 //! - `tests/compile/pass/*.braid` must compile with no errors; the snapshot holds the
-//!   stages named on the case's first line (`// emit: ast, access, bytecode`; default
-//!   `access, bytecode`), plus any warnings.
+//!   stages named on the case's first line (`// emit: ast, access, conflicts, bytecode`;
+//!   default `access, bytecode`), plus any warnings.
 //! - `tests/compile/fail/*.braid` must produce at least one error; the snapshot holds
 //!   the rendered diagnostics (no colour, paths relative to `tests/compile`).
 
@@ -59,6 +59,10 @@ fn run_pass(path: &Path) -> String {
                 c.ast.as_ref().expect("a compiled file has an AST"),
             )),
             "access" => out.push_str(&braid_compiler::emit::access::access(
+                c.hir.as_ref().expect("a compiled file has HIR"),
+                c.access.as_ref().expect("a compiled file has summaries"),
+            )),
+            "conflicts" => out.push_str(&braid_compiler::emit::conflicts::conflicts(
                 c.hir.as_ref().expect("a compiled file has HIR"),
                 c.access.as_ref().expect("a compiled file has summaries"),
             )),
@@ -127,8 +131,9 @@ fn there_are_enough_cases() {
     );
 }
 
-/// The shipped contracts' access summaries, as `braid compile --emit access` prints
-/// them: a change to what a DeFi transaction touches shows up in review.
+/// The shipped contracts' access summaries and conflict matrices, as `braid compile
+/// --emit access` and `--emit conflicts` print them: a change to what a DeFi
+/// transaction touches, or to which transactions can conflict, shows up in review.
 #[test]
 fn shipped_contract_access_summaries() {
     let contracts = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts");
@@ -153,5 +158,10 @@ fn shipped_contract_access_summaries() {
             c.access.as_ref().expect("a checked file has summaries"),
         );
         insta::assert_snapshot!(format!("access_{name}"), summary);
+        let matrix = braid_compiler::emit::conflicts::conflicts(
+            c.hir.as_ref().expect("a checked file has HIR"),
+            c.access.as_ref().expect("a checked file has summaries"),
+        );
+        insta::assert_snapshot!(format!("conflicts_{name}"), matrix);
     }
 }
