@@ -497,8 +497,8 @@ impl<'d> Checker<'d> {
                 let errors_before = self.diags.error_count();
                 self.diags.extend(held);
                 self.check_local_words(&f);
-                let has_errors = self.diags.error_count() > errors_before
-                    || self.silent_errors > silent_before;
+                let has_errors =
+                    self.diags.error_count() > errors_before || self.silent_errors > silent_before;
                 self.check_local_names(&f, &cx, has_errors);
                 self.called.extend(cx.callees.iter().filter(|&&c| c != id));
                 if self.diags.error_count() > errors_before || self.silent_errors > silent_before {

@@ -75,7 +75,9 @@ fn same_word(a: &WordExpr, b: &WordExpr) -> bool {
         (WordExpr::Const(x), WordExpr::Const(y)) => x == y,
         (WordExpr::SelfAddr, WordExpr::SelfAddr) => true,
         (WordExpr::Sub { base: b1, key: k1 }, WordExpr::Sub { base: b2, key: k2 }) => {
-            same_word(b1, b2) && k1.len() == k2.len() && k1.iter().zip(k2).all(|(x, y)| same_word(x, y))
+            same_word(b1, b2)
+                && k1.len() == k2.len()
+                && k1.iter().zip(k2).all(|(x, y)| same_word(x, y))
         }
         _ => false,
     }
@@ -88,7 +90,9 @@ fn may_be_same_contract(a: &AccessPattern, b: &AccessPattern) -> bool {
         return false;
     }
     match (&a.contract, &b.contract) {
-        (WordExpr::Sub { .. }, _) | (_, WordExpr::Sub { .. }) => same_word(&a.contract, &b.contract),
+        (WordExpr::Sub { .. }, _) | (_, WordExpr::Sub { .. }) => {
+            same_word(&a.contract, &b.contract)
+        }
         (WordExpr::Const(x), WordExpr::Const(y)) => x == y,
         _ => true,
     }
@@ -159,7 +163,10 @@ mod tests {
         assert!(!patterns_conflict(&one, &one), "two reads never conflict");
         assert!(patterns_conflict(&scalar, &scalar_read));
         assert!(!patterns_conflict(&scalar_read, &scalar_read));
-        assert!(patterns_conflict(&whole_read, &param), "a whole map meets every key");
+        assert!(
+            patterns_conflict(&whole_read, &param),
+            "a whole map meets every key"
+        );
         assert!(!patterns_conflict(&scalar, &this), "different fields");
         // Another contract named by an argument may be the same in both calls.
         let tok = pat(true, WordExpr::Param(1), 0, k(WordExpr::SelfAddr));
@@ -171,7 +178,12 @@ mod tests {
         };
         let at_pool = pat(true, WordExpr::Param(1), 0, k(sub(WordExpr::Param(0))));
         assert!(!patterns_conflict(&at_pool, &at_pool));
-        let at_zero = pat(true, WordExpr::Param(1), 0, k(sub(WordExpr::Const(U256::ZERO))));
+        let at_zero = pat(
+            true,
+            WordExpr::Param(1),
+            0,
+            k(sub(WordExpr::Const(U256::ZERO))),
+        );
         assert!(patterns_conflict(&at_zero, &at_zero));
     }
 }

@@ -371,7 +371,12 @@ impl Walker<'_> {
             hir::ExprKind::BlockTimestamp => impure("`block.timestamp`"),
             hir::ExprKind::Storage { field, key: None } => {
                 let stored = self.f.contract.and_then(|c| {
-                    let sf = self.program.contracts.get(c.0 as usize)?.storage.get(field.0 as usize)?;
+                    let sf = self
+                        .program
+                        .contracts
+                        .get(c.0 as usize)?
+                        .storage
+                        .get(field.0 as usize)?;
                     Some((sf.name.clone(), type_name(self.program, &sf.value)))
                 });
                 Err(Impure {

@@ -96,8 +96,7 @@ pub fn conflicts(program: &hir::Program, summaries: &Summaries) -> String {
 fn is_serial(contract: &hir::Contract, f: &hir::Function, p: &AccessPattern) -> bool {
     p.contract == WordExpr::SelfAddr
         && p.contract_name == contract.name
-        && f
-            .access
+        && f.access
             .writes
             .iter()
             .any(|w| w.serial && w.field.0 == u32::from(p.field))

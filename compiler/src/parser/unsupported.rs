@@ -28,7 +28,10 @@ fn instead(word: &str) -> Option<&'static str> {
 /// Removes each `[pub] word Name … { … }` whose `word` Braid does not have, reporting
 /// it once (E0205). An identifier followed by another identifier never starts valid
 /// Braid, so nothing else is touched.
-pub(crate) fn remove_unsupported_items(tokens: &[Token], diags: &mut Vec<Diagnostic>) -> Vec<Token> {
+pub(crate) fn remove_unsupported_items(
+    tokens: &[Token],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Token> {
     let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
@@ -64,7 +67,11 @@ pub(crate) fn remove_unsupported_items(tokens: &[Token], diags: &mut Vec<Diagnos
             out.pop();
         }
         let last = tokens.get(end).or_else(|| tokens.last()).unwrap_or(t);
-        let head = Span::new(t.span.file, t.span.lo as usize, tokens[i + 1].span.hi as usize);
+        let head = Span::new(
+            t.span.file,
+            t.span.lo as usize,
+            tokens[i + 1].span.hi as usize,
+        );
         diags.push(
             Diagnostic::new(Code::Unsupported, head, format!("Braid has no `{word}`"))
                 .with_label(format!("`{word}` is not part of the language"))

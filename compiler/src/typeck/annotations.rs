@@ -203,10 +203,14 @@ impl Checker<'_> {
                 ),
             };
             self.err(
-                Diagnostic::new(Code::ImpureKey, t.span, "the target of a `calls` entry must be a pure path")
-                    .with_label(impure_label(&t))
-                    .with_note(PURE_NOTE)
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::ImpureKey,
+                    t.span,
+                    "the target of a `calls` entry must be a pure path",
+                )
+                .with_label(impure_label(&t))
+                .with_note(PURE_NOTE)
+                .with_help(help),
             );
             return None;
         };

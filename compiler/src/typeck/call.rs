@@ -292,13 +292,9 @@ impl Checker<'_> {
         if !decl.kind.is_pub() && !reported {
             let decl_span = decl.name.span;
             self.err(
-                Diagnostic::new(
-                    Code::NotPublic,
-                    method.span,
-                    message,
-                )
-                .with_label("not `pub`: only the contract itself can call it")
-                .with_secondary(decl_span, "declared here without `pub`"),
+                Diagnostic::new(Code::NotPublic, method.span, message)
+                    .with_label("not `pub`: only the contract itself can call it")
+                    .with_secondary(decl_span, "declared here without `pub`"),
             );
         }
         Some(f)

@@ -3,8 +3,8 @@
 //! parameters and locals the body never reads (W0401).
 
 use super::{Checker, FnCx};
-use crate::diagnostics::{Code, Diagnostic};
 use crate::ast::FnKind;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::hir::{self, FnId, LocalId};
 use crate::span::FileId;
 
@@ -116,7 +116,10 @@ fn clash(
     .with_label(format!(
         "a bare `{name}` in the body would mean this {what}, not the storage field"
     ))
-    .with_secondary(field.span, format!("the storage field `{name}` is declared here"));
+    .with_secondary(
+        field.span,
+        format!("the storage field `{name}` is declared here"),
+    );
     let mut storage_uses = 0;
     for &(span, assigned) in uses {
         if assigned && !local.mutable {

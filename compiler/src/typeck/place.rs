@@ -111,7 +111,9 @@ impl Checker<'_> {
                     // A local named like a storage field is E0420, whose help says what
                     // this assignment means; E0405 would only repeat that mistake.
                     let clashes = cx.scope.contract.is_some_and(|c| {
-                        self.t.contracts[c.0 as usize].storage_names.contains_key(&id.name)
+                        self.t.contracts[c.0 as usize]
+                            .storage_names
+                            .contains_key(&id.name)
                     });
                     if !local.mutable && !clashes {
                         let d = if l.0 < cx.n_params {
