@@ -102,6 +102,10 @@ codes! {
     TooManyLocals = "E0601", Error, "a function with more locals than the VM allows";
 }
 
+/// The lints about style and design rather than correctness: unused names (W0401,
+/// W0402) and contention (W0503). Tests of other passes leave them out.
+pub const STYLE_LINTS: &[Code] = &[Code::UnusedLocal, Code::UnusedFunction, Code::Contention];
+
 /// A label: a span with a message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
@@ -205,6 +209,11 @@ impl Diagnostics {
     /// All diagnostics in the order recorded.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()
+    }
+
+    /// Keeps only the diagnostics for which `keep` holds.
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.items.retain(keep);
     }
 
     /// Whether nothing was recorded.

@@ -93,7 +93,7 @@ fn assigning_a_loop_variable_says_it_is_one() {
     );
     assert!(out.contains("bound by this `for` loop"), "{out}");
     assert!(
-        out.contains("a `for` loop variable cannot be assigned; copy it into a `let mut` local"),
+        out.contains("a `for` loop variable cannot be assigned (the loop would not see it): copy it into a `let mut` local"),
         "{out}"
     );
     assert!(!out.contains("declare it `let mut i`"), "{out}");
