@@ -106,7 +106,12 @@ fn run_ok(chain: &mut Chain, txs: &[Transaction]) {
         number: 1,
         timestamp: 1_700_000_000,
     };
-    for (i, r) in chain.execute_block(setup, txs).iter().enumerate() {
+    for (i, r) in chain
+        .execute_block(setup, txs)
+        .expect("the block is within the block gas limit")
+        .iter()
+        .enumerate()
+    {
         assert!(r.is_success(), "setup tx {i} failed: {:?}", r.status);
     }
 }
@@ -114,7 +119,9 @@ fn run_ok(chain: &mut Chain, txs: &[Transaction]) {
 /// Checks a measured block once before timing it: every transaction must succeed.
 fn check_block(chain: &Chain, txs: &[Transaction]) -> Chain {
     let mut c = chain.clone();
-    let receipts: Vec<Receipt> = c.execute_block(BLOCK, txs);
+    let receipts: Vec<Receipt> = c
+        .execute_block(BLOCK, txs)
+        .expect("the block is within the block gas limit");
     let failed = receipts.iter().filter(|r| !r.is_success()).count();
     assert_eq!(failed, 0, "measured block has failing transactions");
     c
@@ -341,7 +348,9 @@ fn bench_transfers(c: &mut Criterion, token_module: &Module) {
             b.iter_batched(
                 || world.chain.clone(),
                 |mut chain| {
-                    let receipts = chain.execute_block(BLOCK, black_box(&txs));
+                    let receipts = chain
+                        .execute_block(BLOCK, black_box(&txs))
+                        .expect("the block is within the block gas limit");
                     (chain, receipts)
                 },
                 BatchSize::LargeInput,
@@ -393,7 +402,9 @@ fn bench_swaps(c: &mut Criterion, token_module: &Module, dex_module: &Module) {
         b.iter_batched(
             || world.chain.clone(),
             |mut chain| {
-                let receipts = chain.execute_block(BLOCK, black_box(&txs));
+                let receipts = chain
+                    .execute_block(BLOCK, black_box(&txs))
+                    .expect("the block is within the block gas limit");
                 (chain, receipts)
             },
             BatchSize::LargeInput,
@@ -419,7 +430,9 @@ fn bench_state_and_compile(c: &mut Criterion, token_module: &Module) {
 #[inline(never)]
 fn measured_block(chain: &Chain, txs: &[Transaction]) -> (Chain, Vec<Receipt>) {
     let mut c = chain.clone();
-    let receipts = c.execute_block(BLOCK, txs);
+    let receipts = c
+        .execute_block(BLOCK, txs)
+        .expect("the block is within the block gas limit");
     (c, receipts)
 }
 

@@ -85,10 +85,11 @@ pub struct RunArgs {
     /// Print one JSON object (receipts and digest) instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Execute blocks with the parallel executor (not built yet: blocks run sequentially, which defines the same results).
+    /// Execute blocks with the parallel executor: transactions scheduled from their access sets on
+    /// a pool of workers (the results are those of sequential execution, byte for byte).
     #[arg(long)]
     pub parallel: bool,
-    /// Worker threads for the parallel executor (not built yet).
+    /// Worker threads for the parallel executor (implies --parallel; default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
     /// The execution engine.

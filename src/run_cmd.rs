@@ -12,7 +12,7 @@ use crate::cli::{CommandError, Engine, RunArgs};
 use crate::receipt_json::{ReceiptEntry, RunReport};
 use crate::scenario::expect::Observed;
 use crate::scenario::{LoadError, Scenario};
-use braid_vm::{Chain, Receipt};
+use braid_vm::{Chain, Executor, Receipt};
 use std::io::Write;
 
 /// One failed expectation, ready to print.
@@ -36,11 +36,15 @@ pub fn run(args: &RunArgs) -> Result<(), CommandError> {
         plan::deploy_all(&scenario, &mut chain, &contracts, &mut names).map_err(input)?;
     let blocks = plan::plan_blocks(&scenario, &chain, &names).map_err(input)?;
 
+    let mut executor = executor(args)?;
     let mut receipts = Vec::new();
     let mut failed = Vec::new();
     let mut checks = table::CheckCount::default();
     for block in &blocks {
-        let results = chain.execute_block(block.context(), &block.txs);
+        let results = executor
+            .execute(&mut chain, block.context(), &block.txs)
+            .map_err(|e| CommandError::Input(format!("block {}: {e}", block.number)))?
+            .receipts;
         if results.len() != block.txs.len() {
             return Err(CommandError::Input(format!(
                 "internal error: block {} has {} transactions but the VM returned {} receipts",
@@ -99,11 +103,25 @@ fn note_engine(args: &RunArgs) {
             "note: the JIT engine is not available yet; running the reference interpreter (same results by definition)"
         );
     }
-    if args.parallel || args.threads.is_some() {
-        eprintln!(
-            "note: the parallel executor is not available yet; running blocks sequentially (same results by definition)"
-        );
+}
+
+/// The block executor the flags ask for: `--parallel` (or `--threads N`) runs
+/// blocks from the conflict DAG on N workers (default: every core), else in order.
+fn executor(args: &RunArgs) -> Result<Executor, CommandError> {
+    if !args.parallel && args.threads.is_none() {
+        return Ok(Executor::sequential());
     }
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        std::num::NonZeroUsize::get,
+    );
+    let executor = Executor::parallel(threads).map_err(|e| CommandError::Io(e.to_string()))?;
+    // Testing knob: schedule even tiny blocks from their DAG (same results).
+    Ok(if std::env::var_os("BRAID_ALWAYS_PARALLEL").is_some() {
+        executor.always_parallel()
+    } else {
+        executor
+    })
 }
 
 /// Compares a receipt with the call's expectation; records each mismatch.

@@ -344,6 +344,42 @@ pub mod cost {
     pub const REQUIRE: u64 = 2;
     /// Jump, branch, return, revert.
     pub const CONTROL: u64 = 2;
+    /// Evaluating one pattern of a transaction's access set (charged before the body
+    /// runs), plus [`ACCESS_DERIVE`] per key it derives by hashing.
+    pub const ACCESS_PATTERN: u64 = 10;
+    /// Deriving one key of an access pattern by hashing (a tuple map key or a
+    /// sub-account).
+    pub const ACCESS_DERIVE: u64 = 60;
+
+    /// The gas of evaluating an entry function's access summary: a function of the
+    /// patterns alone, never of the arguments.
+    pub fn access_gas(patterns: &[crate::AccessPattern]) -> u64 {
+        patterns
+            .iter()
+            .map(|p| {
+                let key = match &p.key {
+                    crate::KeyPattern::Key(ws) => {
+                        ws.iter().map(derivations).sum::<u64>() + u64::from(ws.len() > 1)
+                    }
+                    crate::KeyPattern::Scalar | crate::KeyPattern::Whole => 0,
+                };
+                ACCESS_PATTERN + ACCESS_DERIVE * (derivations(&p.contract) + key)
+            })
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// The hashes evaluating a word expression takes (one per sub-account).
+    fn derivations(e: &crate::WordExpr) -> u64 {
+        match e {
+            crate::WordExpr::Sub { base, key } => {
+                1 + derivations(base) + key.iter().map(derivations).sum::<u64>()
+            }
+            crate::WordExpr::Param(_)
+            | crate::WordExpr::Caller
+            | crate::WordExpr::SelfAddr
+            | crate::WordExpr::Const(_) => 0,
+        }
+    }
 }
 
 impl Instr {
