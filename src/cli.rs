@@ -191,6 +191,12 @@ mod tests {
         assert_eq!(args.output, Some(PathBuf::from("out")));
         assert_eq!(args.emit, Some(Emit::Access));
         assert_eq!(args.include, vec![PathBuf::from("x"), PathBuf::from("y")]);
+        let cli = Cli::try_parse_from(["braid", "compile", "a.braid", "--emit", "conflicts"])
+            .expect("valid command line");
+        let Command::Compile(args) = cli.command else {
+            panic!("expected compile")
+        };
+        assert_eq!(args.emit, Some(Emit::Conflicts));
     }
 
     #[test]

@@ -110,7 +110,7 @@ fn compiling_a_good_contract_exits_zero() {
     let out = braid(&["compile", COUNTER]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stderr(&out), "", "no warnings expected");
-    for stage in ["tokens", "ast", "access", "bytecode"] {
+    for stage in ["tokens", "ast", "access", "conflicts", "bytecode"] {
         let out = braid(&["compile", COUNTER, "--emit", stage]);
         assert_eq!(code(&out), 0, "--emit {stage}: {}", stderr(&out));
         assert!(!stdout(&out).is_empty(), "--emit {stage} prints the stage");
