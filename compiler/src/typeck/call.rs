@@ -94,10 +94,14 @@ impl Checker<'_> {
                 .with_secondary(name.span, "declared here"),
             );
         }
+        // With the wrong number of arguments, which argument is meant for which
+        // parameter is a guess: the arguments are checked on their own, so the one
+        // mistake is not reported again as a mismatched type.
+        let arity_ok = params.len() == args.len();
         args.iter()
             .enumerate()
             .map(|(i, a)| {
-                let want = params.get(i);
+                let want = params.get(i).filter(|_| arity_ok);
                 let e = self.expr(cx, a, want);
                 if let Some(w) = want {
                     self.expect_expr(cx, &e, w);
