@@ -85,6 +85,7 @@ pub fn check(
     ck.check_contracts();
     ck.check_signatures();
     ck.check_consts();
+    ck.root = Some(root);
     ck.check_bodies();
     ck.check_unused_functions(root);
     let mut program = ck.program;
@@ -264,6 +265,9 @@ pub(crate) struct Checker<'d> {
     silent_errors: usize,
     /// The functions some other function calls (W0402).
     called: BTreeSet<FnId>,
+    /// The file being compiled: the unused-name lints (W0401, W0402) are about it,
+    /// not about the modules it imports.
+    root: Option<FileId>,
 }
 
 impl<'d> Checker<'d> {
@@ -279,6 +283,7 @@ impl<'d> Checker<'d> {
             struct_words: Vec::new(),
             held: None,
             called: BTreeSet::new(),
+            root: None,
             with_errors: BTreeSet::new(),
             silent_errors: 0,
         }

@@ -39,8 +39,8 @@ impl Checker<'_> {
     }
 
     /// E0420 for every parameter or local named like a storage field; W0401 for every
-    /// one never read (unless its name starts with `_`, or the function has errors:
-    /// a broken body would make a used name look unused).
+    /// one never read in a function of the root file (unless its name starts with `_`,
+    /// or the function has errors: a broken body would make a used name look unused).
     pub(crate) fn check_local_names(&mut self, f: &hir::Function, cx: &FnCx, has_errors: bool) {
         for (i, local) in f.locals.iter().enumerate() {
             let id = LocalId(i as u32);
@@ -54,6 +54,7 @@ impl Checker<'_> {
                 let d = clash(f, local, is_param, uses, field);
                 self.diags.push(d);
             } else if !has_errors
+                && self.root == Some(f.span.file)
                 && !local.name.starts_with('_')
                 && !uses.iter().any(|(_, assigned)| !assigned)
             {

@@ -146,3 +146,25 @@ fn errors_mark_their_function_or_their_contracts_functions() {
     contract D { fn g() {} }";
     assert_eq!(with_errors(src), ["init", "f"]);
 }
+
+#[test]
+fn unused_names_are_reported_in_the_root_file_only() {
+    let loader = crate::resolve::MemoryLoader {
+        modules: [(
+            "lib".to_string(),
+            "fn helper(a: u64, unused: u64) -> u64 { a }".to_string(),
+        )]
+        .into(),
+    };
+    let src =
+        "use lib::helper; contract C { pub view fn f(x: u64, y: u64) -> u64 { helper(x, x) } }";
+    let c = crate::driver::compile_with_loader(
+        "test.braid",
+        src.to_owned(),
+        &loader,
+        crate::driver::Stage::Hir,
+    );
+    let out = c.render_diagnostics(false);
+    assert!(out.contains("unused parameter `y`"), "{out}");
+    assert!(!out.contains("`unused`"), "{out}");
+}
