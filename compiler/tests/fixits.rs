@@ -62,6 +62,13 @@ const CASES: &[Case] = &[
         help: "write the digits after `0x`, as in `0xff`",
         fixed: "contract C { pub view fn f() -> u128 { 0xff } }",
     },
+    Case {
+        name: "a bad hex digit",
+        broken: "contract C { pub view fn f() -> u128 { 0xfg } }",
+        code: "E0104",
+        help: "hex digits are 0-9, a-f and A-F",
+        fixed: "contract C { pub view fn f() -> u128 { 0xf0 } }",
+    },
     // ----- syntax
     Case {
         name: "struct literal in an if head",
@@ -295,6 +302,13 @@ const CASES: &[Case] = &[
         code: "E0413",
         help: "declare the parameter as `x: Token`",
         fixed: "use std::token::Token; contract C { pub view fn f(x: Token) -> u128 calls x.balance_of { x.balance_of(caller) } }",
+    },
+    Case {
+        name: "a contract built like a struct",
+        broken: "use std::token::Token; contract C { pub view fn f(x: address) -> Token { Token { owner: x } } }",
+        code: "E0308",
+        help: "a contract value is an address: `x as Token`",
+        fixed: "use std::token::Token; contract C { pub view fn f(x: address) -> Token { x as Token } }",
     },
     Case {
         name: "a struct literal missing a field",
