@@ -168,3 +168,19 @@ fn unused_names_are_reported_in_the_root_file_only() {
     assert!(out.contains("unused parameter `y`"), "{out}");
     assert!(!out.contains("`unused`"), "{out}");
 }
+
+#[test]
+fn a_missing_token_module_suggests_the_standard_one() {
+    let out = check("use token::Token; contract V { pub fn f(t: Token) {} }");
+    assert!(out.contains("[E0303]"), "{out}");
+    assert!(
+        out.contains("help: the standard library has this module: `use std::token::Token;`"),
+        "{out}"
+    );
+    // A module the standard library does not have gets no such help.
+    let out = check("use vault::Vault; contract V {}");
+    assert!(
+        out.contains("[E0303]") && !out.contains("standard library has"),
+        "{out}"
+    );
+}
