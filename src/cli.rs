@@ -51,7 +51,27 @@ pub enum Command {
     Run(RunArgs),
     /// Run every scenario under the given paths and report their expectations.
     Test(TestArgs),
+    /// An interactive session: evaluate expressions, deploy contracts, send transactions.
+    Repl(ReplArgs),
 }
+
+/// `braid repl`.
+#[derive(Debug, Args)]
+#[command(after_long_help = REPL_AFTER_HELP)]
+pub struct ReplArgs {
+    /// Run the inputs in FILE (one per line; an input goes on until its brackets
+    /// balance), echoing each line as `> line` before its output.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+}
+
+const REPL_AFTER_HELP: &str = "\
+Interactive on a terminal; :help lists the commands. Without --script and with stdin not a
+terminal, stdin is the script. History: $BRAID_HISTORY, else braid/history in the user's
+data directory.
+
+Exit status: 0 at the end of the input, 1 if an input of a script could not be parsed as a
+command at all (an unknown command, a syntax error), 2 usage or I/O error.";
 
 /// `braid compile`.
 #[derive(Debug, Args)]
@@ -235,6 +255,7 @@ pub fn main() -> ExitCode {
         Command::Compile(args) => crate::compile_cmd::compile(&args, cli.color),
         Command::Run(args) => crate::run_cmd::run(&args, cli.color),
         Command::Test(args) => crate::test_cmd::test(&args, cli.color),
+        Command::Repl(args) => crate::repl::run(&args, cli.color),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -332,6 +353,22 @@ mod tests {
         assert!(!args.parallel);
         assert_eq!(args.threads.map(NonZeroUsize::get), Some(4));
         assert_eq!(args.engine, Engine::Jit);
+    }
+
+    #[test]
+    fn repl_arguments_parse() {
+        let cli = Cli::try_parse_from(["braid", "repl", "--script", "s.txt"])
+            .expect("valid command line");
+        let Command::Repl(args) = cli.command else {
+            panic!("expected repl")
+        };
+        assert_eq!(args.script, Some(PathBuf::from("s.txt")));
+        let cli = Cli::try_parse_from(["braid", "repl"]).expect("valid command line");
+        assert!(matches!(
+            cli.command,
+            Command::Repl(ReplArgs { script: None })
+        ));
+        assert!(Cli::try_parse_from(["braid", "repl", "extra"]).is_err());
     }
 
     #[test]

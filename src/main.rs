@@ -10,6 +10,7 @@ mod compile_cmd;
 mod output;
 mod project;
 mod receipt_json;
+mod repl;
 mod run_cmd;
 mod scenario;
 mod test_cmd;

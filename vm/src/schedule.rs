@@ -34,6 +34,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
+/// How many consecutive transactions a worker claims at once.
+const CLAIM: usize = 4;
+
 /// "No entry" in the DAG's index arrays.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -304,11 +307,25 @@ impl<'a, 'm> Run<'a, 'm> {
         }
     }
 
-    /// One worker's loop: claim the next transaction in block order, wait for its
-    /// predecessors, run it, publish it; until the block is exhausted.
+    /// One worker's loop: claim the next [`CLAIM`] transactions in block order, and
+    /// for each in turn wait for its predecessors, run it and publish it; until the
+    /// block is exhausted. Claiming a few at a time keeps the workers off one shared
+    /// cache line, and a conflict between neighbours costs no wait at all.
     pub(crate) fn work<C: CodeStore + ?Sized>(&self, bufs: &mut Buffers, code: &C) {
         loop {
-            let t = self.next.fetch_add(1, Ordering::Relaxed);
+            let first = self.next.fetch_add(CLAIM, Ordering::Relaxed);
+            if first >= self.txs.len() {
+                return;
+            }
+            for t in first..(first + CLAIM).min(self.txs.len()) {
+                self.run_one(t, bufs, code);
+            }
+        }
+    }
+
+    /// Waits for transaction `t`'s predecessors, runs it and publishes it.
+    fn run_one<C: CodeStore + ?Sized>(&self, t: usize, bufs: &mut Buffers, code: &C) {
+        {
             let (Some(prep), Some(tx), Some(slot)) =
                 (self.preps.get(t), self.txs.get(t), self.done.get(t))
             else {
