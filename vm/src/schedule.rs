@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
 /// How many consecutive transactions a worker claims at once.
-const CLAIM: usize = 4;
+const CLAIM: usize = 8;
 
 /// "No entry" in the DAG's index arrays.
 pub(crate) const NONE: u32 = u32::MAX;
