@@ -479,7 +479,11 @@ fn executors(token_module: &Module, dex_module: &Module) {
     }
     for (name, chain, txs) in cases {
         let mut seq = Executor::sequential();
-        let mut par = Executor::parallel(2).expect("a pool");
+        let threads = std::env::var("BRAID_BENCH_THREADS")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(2);
+        let mut par = Executor::parallel(threads).expect("a pool");
         let (mut best_s, mut best_p) = (Duration::MAX, Duration::MAX);
         let mut phases = None;
         for _ in 0..7 {

@@ -245,7 +245,7 @@ pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
         call.args,
     );
     let gas_used = host.gas_used();
-    match result.and_then(|ret| Ok((ret, host.events()?))) {
+    match result.and_then(|ret| Ok((ret, host.events(&mut bufs.event_defs)?))) {
         Ok((ret, events)) => {
             host.finish(bufs, true);
             Receipt {

@@ -138,10 +138,13 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
     }
 
     /// The events emitted so far, in receipt form.
-    pub fn events(&self) -> Result<Vec<Event>, Failure> {
+    pub(crate) fn events(
+        &self,
+        defs: &mut crate::interp::EventDefs,
+    ) -> Result<Vec<Event>, Failure> {
         self.events
             .iter()
-            .map(|e| e.render(&self.event_words))
+            .map(|e| e.render(&self.event_words, defs))
             .collect()
     }
 

@@ -29,7 +29,7 @@ mod storage;
 pub use arith::{arith, cast, cmp, mul_div, not, sqrt, width_max};
 pub use scratch::Buffers;
 pub use scratch::Scratch;
-pub(crate) use scratch::recycle;
+pub(crate) use scratch::{EventDefs, recycle};
 pub use storage::{TxStorage, WriteBuffer};
 
 use crate::Address;
@@ -58,8 +58,13 @@ pub struct RawEvent<'a> {
 }
 
 impl RawEvent<'_> {
-    /// The receipt form of the event, its argument words taken from `words`.
-    pub fn render(&self, words: &[U256]) -> Result<Event, Failure> {
+    /// The receipt form of the event, its argument words taken from `words`, its
+    /// declaration this executor's copy from `defs`.
+    pub(crate) fn render(
+        &self,
+        words: &[U256],
+        defs: &mut scratch::EventDefs,
+    ) -> Result<Event, Failure> {
         let def = self
             .module
             .event_defs
@@ -70,7 +75,7 @@ impl RawEvent<'_> {
             .ok_or_else(internal("event words"))?;
         Ok(Event {
             contract: self.contract,
-            def: std::sync::Arc::clone(def),
+            def: defs.local(def),
             args: args.to_vec(),
         })
     }

@@ -18,7 +18,8 @@ use super::{Frame, RawEvent};
 use crate::access::AccessSet;
 use crate::keymemo::KeyMemo;
 use crate::state::SlotKey;
-use braid_bytecode::U256;
+use braid_bytecode::{EventDef, U256};
+use std::sync::Arc;
 
 /// Reusable buffers of one executor (see the module documentation). Create one with
 /// `Scratch::default()` and pass it to [`crate::exec::execute_tx_in`] or
@@ -78,6 +79,37 @@ pub struct Buffers {
     pub(crate) memo: KeyMemo,
     /// The host's contract stack, empty between runs.
     pub(crate) stack: Vec<crate::Address>,
+    /// This executor's own copies of the event declarations its receipts share.
+    pub(crate) event_defs: EventDefs,
+}
+
+/// Most event declarations an executor keeps its own copy of.
+const EVENT_DEFS: usize = 64;
+
+/// An executor's own copies of the modules' event declarations. A receipt's event
+/// holds an `Arc` of its declaration; cloning the module's one `Arc` on every event
+/// would make all workers of a parallel block write the same reference count (one
+/// cache line bouncing between cores). Each executor clones its own copy instead.
+#[derive(Default)]
+pub(crate) struct EventDefs {
+    /// (the module's declaration, this executor's copy); the first keeps the
+    /// module's allocation alive, so its address identifies it.
+    defs: Vec<(Arc<EventDef>, Arc<EventDef>)>,
+}
+
+impl EventDefs {
+    /// This executor's copy of `shared`.
+    pub(crate) fn local(&mut self, shared: &Arc<EventDef>) -> Arc<EventDef> {
+        if let Some((_, mine)) = self.defs.iter().find(|(s, _)| Arc::ptr_eq(s, shared)) {
+            return Arc::clone(mine);
+        }
+        if self.defs.len() >= EVENT_DEFS {
+            return Arc::clone(shared);
+        }
+        let mine = Arc::new(EventDef::clone(shared));
+        self.defs.push((Arc::clone(shared), Arc::clone(&mine)));
+        mine
+    }
 }
 
 /// An empty vector of `U` reusing `v`'s allocation (see the module documentation;
