@@ -95,6 +95,12 @@ codes! {
     UnusedCall = "W0502", Warning, "a `calls` entry the body never calls";
     // Limits.
     TooManyLocals = "E0601", Error, "a function with more locals than the VM allows";
+    TypeTooLarge = "E0602", Error, "a type that flattens to more words or nested types than the VM allows";
+    EmptyStorageValue = "E0603", Error, "a storage value that holds no data (`()` or an empty struct)";
+    TypeTooDeep = "E0604", Error, "a type nested deeper than the VM's limit of 64 levels";
+    TooManyEntries = "E0605", Error, "a contract with more fields, events, functions, imports, constants or strings than bytecode can index";
+    TooManyPatterns = "E0606", Error, "a function whose access summary has more patterns than the VM allows";
+    ModuleTooLarge = "E0607", Error, "a contract whose bytecode would be larger than the VM accepts";
 }
 
 /// A label: a span with a message.

@@ -5,7 +5,8 @@
 //! not stop the access check, which then checks only the functions that type checked
 //! without error (so every error of a file is reported, and none is a consequence of
 //! another); any error stops before lowering; a root file without a contract is E0309
-//! only when bytecode is asked for (a file of `const`s and `fn`s is a valid library).
+//! only when bytecode is asked for (a file of `const`s and `fn`s is a valid library);
+//! a lowered module beyond the bytecode format's limits is an error ([`limits`]).
 //!
 //! Why syntax errors stop: the parser recovers at item and statement level by dropping
 //! what it cannot parse, so type checking the recovered tree would report every use of
@@ -18,7 +19,6 @@ use crate::ast;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::hir;
 use crate::lexer;
-use crate::lower;
 use crate::parser;
 use crate::resolve::{ModuleLoader, ModuleText};
 use crate::source::SourceMap;
@@ -27,6 +27,8 @@ use crate::typeck;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+mod limits;
 
 /// How far to compile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -273,8 +275,11 @@ pub fn compile_with_loader(
         c.modules = program
             .roots
             .iter()
-            .map(|&id| lower::lower_contract(&program, id, &summaries))
+            .filter_map(|&id| limits::lower_checked(&program, id, &summaries, &mut c.diagnostics))
             .collect();
+        if c.diagnostics.has_errors() {
+            c.modules.clear();
+        }
     }
     c.hir = Some(program);
     c.access = Some(summaries);
