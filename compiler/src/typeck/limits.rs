@@ -229,6 +229,12 @@ impl Checker<'_> {
             total.words = total.words.saturating_add(shape.words);
             total.nodes = total.nodes.saturating_add(shape.nodes);
         }
+        if total.error {
+            // A type cut for a limit (or not resolved): reported already, but whatever
+            // holds it must not be trusted (or expanded) by later passes.
+            self.silent_errors += 1;
+            return false;
+        }
         match total.over_limit() {
             Some((code, why)) => {
                 self.err(limit_diagnostic(code, at, format!("{what} {why}")));
