@@ -159,3 +159,69 @@ pub(crate) mod bounded {
         vec::<D, T, { super::MAX_ACCESS_PATTERNS }>(d)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{DecodeError, MAGIC, decode, encode};
+    use crate::module::{EventDef, FORMAT_VERSION};
+    use crate::opcode::GAS_TABLE_VERSION;
+
+    fn empty() -> Module {
+        Module {
+            format_version: FORMAT_VERSION,
+            gas_version: GAS_TABLE_VERSION,
+            name: "M".into(),
+            storage: Vec::new(),
+            events: Vec::new(),
+            consts: Vec::new(),
+            strings: Vec::new(),
+            imports: Vec::new(),
+            functions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn more_bytes_than_the_limit_are_refused_before_decoding() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.resize(MAX_MODULE_BYTES + 1, 0);
+        assert_eq!(
+            decode(&bytes),
+            Err(DecodeError::TooLarge(MAX_MODULE_BYTES + 1))
+        );
+    }
+
+    #[test]
+    fn a_table_longer_than_its_limit_is_refused_at_its_length() {
+        let mut m = empty();
+        m.events = (0..=MAX_TABLE_ENTRIES)
+            .map(|_| EventDef {
+                name: String::new(),
+                params: Vec::new(),
+            })
+            .collect();
+        let bytes = encode(&m);
+        assert!(bytes.len() <= MAX_MODULE_BYTES);
+        let err = decode(&bytes).expect_err("65,537 events");
+        assert!(matches!(err, DecodeError::Malformed(_)), "{err}");
+        assert_eq!(
+            check_counts(&m).map_err(|e| e.what),
+            Err("events".to_string())
+        );
+        m.events.pop();
+        assert!(decode(&encode(&m)).is_ok());
+    }
+
+    #[test]
+    fn a_length_prefix_alone_allocates_little() {
+        // A module claiming 65,536 functions but holding none: refused for want of
+        // bytes, after preallocating at most a few entries.
+        let mut m = empty();
+        m.functions = Vec::new();
+        let mut bytes = encode(&m);
+        // The functions' length is the last byte (0): claim 65,536 (varint 0x80 0x80 0x04).
+        bytes.pop();
+        bytes.extend_from_slice(&[0x80, 0x80, 0x04]);
+        assert!(decode(&bytes).is_err());
+    }
+}
