@@ -11,7 +11,9 @@
 //!   the same state digest.
 
 use braid_compiler::driver::{CompileOptions, Stage, compile_file};
-use braid_vm::{Address, BlockContext, Chain, Failure, Receipt, Transaction, U256, ValueType};
+use braid_vm::{
+    Address, BlockContext, Chain, Executor, Failure, Receipt, Transaction, U256, ValueType,
+};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -52,7 +54,10 @@ fn call(
         number: 1,
         timestamp: 1_000,
     };
-    chain.execute_block(block, &[tx]).remove(0)
+    chain
+        .execute_block(block, &[tx])
+        .expect("the block is within the block gas limit")
+        .remove(0)
 }
 
 fn setup() -> &'static Setup {
@@ -242,7 +247,8 @@ proptest! {
         let txs = transactions(&raw);
         let block = BlockContext { number: 1, timestamp: 5_000 };
         let mut whole = setup().chain.clone();
-        let receipts = whole.execute_block(block, &txs);
+        let receipts = whole.execute_block(block, &txs)
+.expect("the block is within the block gas limit");
         for (tx, r) in txs.iter().zip(&receipts) {
             let bad = matches!(r.status, Err(Failure::Internal(_)) | Err(Failure::AccessViolation(_)));
             prop_assert!(!bad, "{}: {:?}", tx.function, r.status);
@@ -251,7 +257,8 @@ proptest! {
         let mut one_by_one: Vec<Receipt> = Vec::with_capacity(txs.len());
         for tx in &txs {
             let before = split.digest();
-            let r = split.execute_block(block, std::slice::from_ref(tx)).remove(0);
+            let r = split.execute_block(block, std::slice::from_ref(tx))
+.expect("the block is within the block gas limit").remove(0);
             // A failed transaction leaves nothing behind, callees' writes included.
             if r.status.is_err() {
                 prop_assert_eq!(before, split.digest(), "{} failed but changed the state", tx.function);
@@ -263,6 +270,28 @@ proptest! {
             prop_assert_eq!(&a.status, &b.status);
             prop_assert_eq!(a.gas_used, b.gas_used);
             prop_assert_eq!(&a.ret, &b.ret);
+        }
+    }
+
+    #[test]
+    fn parallel_executors_give_the_sequential_receipts_and_digest(
+        raw in proptest::collection::vec(
+            (any::<u64>(), any::<u64>(), any::<u64>(), proptest::collection::vec(any::<u64>(), 8)),
+            1..48,
+        )
+    ) {
+        let txs = transactions(&raw);
+        let block = BlockContext { number: 1, timestamp: 5_000 };
+        let mut sequential = setup().chain.clone();
+        let expected = sequential.execute_block(block, &txs)
+            .expect("the block is within the block gas limit");
+        for threads in [1, 2, 3, 4, 8] {
+            let mut ex = Executor::parallel(threads).expect("a pool").always_parallel();
+            let mut chain = setup().chain.clone();
+            let got = ex.execute(&mut chain, block, &txs)
+                .expect("the block is within the block gas limit");
+            prop_assert_eq!(&got.receipts, &expected, "{} threads", threads);
+            prop_assert_eq!(chain.digest(), sequential.digest(), "{} threads", threads);
         }
     }
 }

@@ -108,6 +108,27 @@ impl AccessSet {
             })
     }
 
+    /// The index of the entry for exactly `field[key]` of `contract` (not a
+    /// whole-field entry).
+    pub fn position(&self, contract: &Address, field: u16, key: U256) -> Option<usize> {
+        let hit = |e: &AccessEntry| {
+            e.field == field && e.key == AccessKey::Key(key) && e.contract == *contract
+        };
+        if self.entries.len() <= LINEAR_MAX {
+            return self.entries.iter().position(hit);
+        }
+        self.entries
+            .binary_search_by(|e| {
+                (&e.contract, e.field, e.key).cmp(&(contract, field, AccessKey::Key(key)))
+            })
+            .ok()
+    }
+
+    /// Whether some entry covers a whole field (a `m[*]` pattern).
+    pub fn has_whole(&self) -> bool {
+        self.entries.iter().any(|e| e.key == AccessKey::Whole)
+    }
+
     /// Evaluates a function's summary for a call by `sender` to the contract at
     /// `target` with argument words `args`. The summary must have been verified
     /// against the function (parameter references in range); a reference out of range

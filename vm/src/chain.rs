@@ -1,4 +1,4 @@
-//! The chain: world state plus loaded code, with deployment and sequential blocks.
+//! The chain: world state plus loaded code, with deployment, blocks and views.
 //!
 //! [`Chain`] is the API the CLI, the REPL and the tests drive. Cloning it is O(1):
 //! the world is persistent maps and modules are shared behind `Arc`, so keeping the
@@ -6,14 +6,15 @@
 
 use crate::access::AccessSet;
 use crate::exec::{self, Entry, Scratch};
+use crate::executor::{BlockError, DEFAULT_BLOCK_GAS_LIMIT, Executor};
 use crate::interp::CodeStore;
 use crate::receipt::{Failure, Receipt};
-use crate::state::{self, WorldState};
+use crate::state::{Storage, WorldState};
 use crate::verify::{self, VerifiedModule, VerifyError};
 use crate::{Address, BlockContext, Transaction};
 use braid_bytecode::encode::{self, DecodeError};
-use braid_bytecode::{Module, U256};
-use code::CodeView;
+use braid_bytecode::{Module, U256, cost};
+pub(crate) use code::{CodeMaps, CodeView};
 use std::sync::Arc;
 
 /// Why a module could not be loaded.
@@ -44,22 +45,22 @@ pub enum DeployError {
     InitFailed(Failure),
 }
 
-/// A transaction resolved once against a chain's code ([`Chain::prepare`]): the
-/// hot path then uses the function's index, never its name.
-#[derive(Clone, Debug)]
-pub struct PreparedTx<'t> {
-    /// The transaction.
-    pub tx: &'t Transaction,
-    /// Its contract's module and function index, or why it cannot run (the failure
-    /// of its receipt).
-    pub entry: Result<(Arc<VerifiedModule>, u16), Failure>,
-}
-
 /// World state and deployed code.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Chain {
     state: WorldState,
     modules: im::OrdMap<[u8; 32], Arc<VerifiedModule>>,
+    block_gas_limit: u64,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Chain {
+            state: WorldState::default(),
+            modules: im::OrdMap::new(),
+            block_gas_limit: DEFAULT_BLOCK_GAS_LIMIT,
+        }
+    }
 }
 
 impl CodeStore for Chain {
@@ -132,24 +133,27 @@ impl Chain {
                 module: &module,
                 func: init,
             };
-            let access = entry
-                .access_set(&deployer, &addr, &args)
+            let f = entry.function().map_err(DeployError::InitFailed)?;
+            let access = AccessSet::evaluate(&f.access, &deployer, &addr, &args)
                 .map_err(DeployError::InitFailed)?;
-            let outcome = exec::run(
-                &next,
-                &next.state,
-                block,
+            let gas = cost::access_gas(&f.access);
+            let Some(body_gas) = gas_limit.checked_sub(gas) else {
+                return Err(DeployError::InitFailed(Failure::OutOfGas));
+            };
+            let call = exec::Call {
                 entry,
-                addr,
-                deployer,
-                &args,
-                &access,
-                gas_limit,
-            );
-            if let Err(f) = outcome.receipt.status {
+                target: addr,
+                sender: deployer,
+                args: &args,
+                access: &access,
+                gas_limit: body_gas,
+            };
+            let mut scratch = Scratch::default();
+            let receipt = exec::run_call(&mut scratch.bufs, &next, &next.state, block, &call);
+            if let Err(f) = receipt.status {
                 return Err(DeployError::InitFailed(f));
             }
-            next.state.apply(outcome.writes);
+            next.state.apply(scratch.take_writes());
         } else if !args.is_empty() {
             return Err(DeployError::BadArgs(format!(
                 "contract {} has no init function but got {} argument words",
@@ -171,99 +175,43 @@ impl Chain {
         self.code_at(addr)
     }
 
-    /// Runs a block sequentially in order: each transaction sees the writes of the
-    /// successful ones before it; a failed one leaves nothing. One receipt per tx.
-    pub fn execute_block(&mut self, block: BlockContext, txs: &[Transaction]) -> Vec<Receipt> {
-        self.execute_block_in(&mut Scratch::default(), block, txs)
-    }
-
-    /// [`Chain::execute_block`] with an executor's reusable buffers (an executor
-    /// that runs many blocks keeps one [`Scratch`]).
-    pub fn execute_block_in(
+    /// Runs a block with the sequential executor: each transaction sees the writes
+    /// of the successful ones before it; a failed one leaves nothing. One receipt per
+    /// transaction. (A block executor that runs many blocks, or in parallel, is an
+    /// [`Executor`].)
+    pub fn execute_block(
         &mut self,
-        scratch: &mut Scratch,
         block: BlockContext,
         txs: &[Transaction],
-    ) -> Vec<Receipt> {
-        let mut receipts = Vec::with_capacity(txs.len());
+    ) -> Result<Vec<Receipt>, BlockError> {
+        Ok(Executor::sequential().execute(self, block, txs)?.receipts)
+    }
+
+    /// The block gas limit: the most gas a block's transactions may declare in all.
+    pub fn block_gas_limit(&self) -> u64 {
+        self.block_gas_limit
+    }
+
+    /// Sets the block gas limit.
+    pub fn set_block_gas_limit(&mut self, limit: u64) {
+        self.block_gas_limit = limit;
+    }
+
+    /// The deployed code (shareable by worker threads) and the storage, at once.
+    pub(crate) fn code_and_storage_mut(&mut self) -> (CodeMaps<'_>, &mut Storage) {
         let (code, storage) = self.state.code_and_storage_mut();
-        let view = CodeView::new(code, &self.modules);
-        for tx in txs {
-            let receipt = exec::isolate_panics(scratch, tx.gas_limit, |scratch| {
-                exec::execute_tx_in(scratch, &view, &*storage, block, tx)
-            });
-            if receipt.is_success() {
-                state::apply_writes(storage, scratch.writes().iter().copied());
-            }
-            receipts.push(receipt);
-        }
-        receipts
-    }
-
-    /// Resolves a transaction against the deployed code once: its contract, its
-    /// function (by index from then on) and its argument ranges. A transaction that
-    /// cannot run keeps the failure its receipt will carry. A scheduler prepares a
-    /// block up front (in parallel: this takes `&self`) and runs it with
-    /// [`Chain::execute_prepared`].
-    pub fn prepare<'t>(&self, tx: &'t Transaction) -> PreparedTx<'t> {
-        let entry = exec::resolve(self, tx).and_then(|e| {
-            let module = self
-                .modules
-                .get(&e.module.code_hash)
-                .ok_or_else(|| Failure::Internal("module of a resolved entry".to_string()))?;
-            Ok((Arc::clone(module), e.func))
-        });
-        PreparedTx { tx, entry }
-    }
-
-    /// Runs a block of prepared transactions sequentially in order, exactly as
-    /// [`Chain::execute_block`] runs the same transactions (the code cannot change
-    /// between preparing and executing: only deployment changes it, and that needs
-    /// `&mut self`).
-    pub fn execute_prepared(
-        &mut self,
-        block: BlockContext,
-        txs: &[PreparedTx<'_>],
-    ) -> Vec<Receipt> {
-        self.execute_prepared_in(&mut Scratch::default(), block, txs)
-    }
-
-    /// [`Chain::execute_prepared`] with an executor's reusable buffers.
-    pub fn execute_prepared_in(
-        &mut self,
-        scratch: &mut Scratch,
-        block: BlockContext,
-        txs: &[PreparedTx<'_>],
-    ) -> Vec<Receipt> {
-        let mut receipts = Vec::with_capacity(txs.len());
-        let (code, storage) = self.state.code_and_storage_mut();
-        let view = CodeView::new(code, &self.modules);
-        for p in txs {
-            let receipt = match &p.entry {
-                Ok((module, func)) => {
-                    let entry = Entry {
-                        module,
-                        func: *func,
-                    };
-                    exec::isolate_panics(scratch, p.tx.gas_limit, |scratch| {
-                        exec::execute_entry_in(scratch, &view, &*storage, block, p.tx, entry)
-                    })
-                }
-                Err(f) => Receipt::failed(f.clone(), 0, braid_bytecode::ValueType::unit()),
-            };
-            if receipt.is_success() {
-                state::apply_writes(storage, scratch.writes().iter().copied());
-            }
-            receipts.push(receipt);
-        }
-        receipts
+        (
+            CodeMaps {
+                code,
+                modules: &self.modules,
+            },
+            storage,
+        )
     }
 
     /// Runs a transaction without committing anything.
     pub fn call_view(&self, block: BlockContext, tx: &Transaction) -> Receipt {
-        exec::isolate_panics(&mut Scratch::default(), tx.gas_limit, |scratch| {
-            exec::execute_tx_in(scratch, self, &self.state, block, tx)
-        })
+        exec::execute_alone(&mut Scratch::default(), self, &self.state, block, tx)
     }
 
     /// The world state digest (see [`WorldState::digest`] for the encoding).
@@ -273,7 +221,8 @@ impl Chain {
 
     /// A transaction's concrete access set, evaluated from its function's summary.
     pub fn access_set(&self, tx: &Transaction) -> Result<AccessSet, Failure> {
-        exec::access_set(self, tx)
+        let entry = exec::resolve(self, tx)?;
+        AccessSet::evaluate(&entry.function()?.access, &tx.sender, &tx.to, &tx.args)
     }
 
     /// The world state.

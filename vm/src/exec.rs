@@ -1,22 +1,25 @@
-//! Executing one transaction: resolve the entry point, validate arguments, evaluate
-//! the access set, run the interpreter, and build the receipt and write set.
+//! One transaction, in two steps that every executor shares:
 //!
-//! These functions read state through [`StateRead`] and code through [`CodeStore`]
-//! and never mutate anything: the caller commits the writes (the sequential
-//! [`crate::Chain`], or a scheduler into its block overlay).
-//!
-//! The hot path is [`execute_tx_in`] / [`run_in`]: they run in an executor's reusable
-//! [`Scratch`] and leave a successful transaction's writes in [`Scratch::writes`].
-//! [`execute_tx`] and [`run`] are the convenience forms with fresh buffers.
+//! 1. [`prepare`]: resolve the target contract and public function, validate the
+//!    argument words, evaluate the access set and price it. This needs only the code,
+//!    never storage, so a block's transactions are prepared before any of them runs
+//!    (in parallel by the scheduler) and the set computed here is the one the run
+//!    enforces: it is never evaluated twice.
+//! 2. [`execute`]: charge the access set's gas, run the body in an executor's
+//!    reusable [`Scratch`] over a [`StateRead`], and build the receipt. After a
+//!    success the transaction's writes are in [`Scratch::writes`]; nothing is ever
+//!    written to shared state here: the caller commits (the sequential executor into
+//!    the world, the parallel one into its block table).
 
 use crate::access::AccessSet;
 pub use crate::interp::Scratch;
-use crate::interp::{CodeStore, Machine};
+use crate::interp::{Buffers, CodeStore, Machine};
+use crate::keymemo::KeyMemo;
 use crate::receipt::{Failure, Receipt};
-use crate::state::{SlotKey, StateRead};
+use crate::state::StateRead;
 use crate::verify::VerifiedModule;
 use crate::{Address, BlockContext, Transaction};
-use braid_bytecode::{U256, ValueType};
+use braid_bytecode::{Function, U256, ValueType, cost};
 
 /// A transaction's resolved entry point.
 #[derive(Clone, Copy, Debug)]
@@ -27,41 +30,32 @@ pub struct Entry<'a> {
     pub func: u16,
 }
 
-impl Entry<'_> {
-    /// The function's return type.
-    pub fn ret_type(&self) -> ValueType {
+impl<'a> Entry<'a> {
+    /// The function (the verifier guarantees the index for a resolved entry).
+    pub fn function(&self) -> Result<&'a Function, Failure> {
         self.module
             .module
             .functions
             .get(usize::from(self.func))
-            .map_or_else(ValueType::unit, |f| f.ret.clone())
+            .ok_or_else(|| Failure::Internal("function index".to_string()))
     }
 
-    /// The function's access summary evaluated for this call.
-    pub fn access_set(
-        &self,
-        sender: &Address,
-        target: &Address,
-        args: &[U256],
-    ) -> Result<AccessSet, Failure> {
-        let f = self
-            .module
-            .module
-            .functions
-            .get(usize::from(self.func))
-            .ok_or_else(|| Failure::Internal("function index".to_string()))?;
-        AccessSet::evaluate(&f.access, sender, target, args)
+    /// The function's return type.
+    pub fn ret_type(&self) -> ValueType {
+        self.function()
+            .map_or_else(|_| ValueType::unit(), |f| f.ret.clone())
     }
 }
 
-/// The result of one transaction: its receipt and, after a success, its writes.
-#[derive(Clone, Debug)]
-pub struct TxOutcome {
-    /// The receipt.
-    pub receipt: Receipt,
-    /// The storage writes to commit, each slot once in first-write order (empty
-    /// after a failure; zero values delete).
-    pub writes: Vec<(SlotKey, U256)>,
+/// A transaction ready to run: its entry point, and the gas its access set costs
+/// (its set itself is held by the executor, see [`prepare`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Prepared<'a> {
+    /// The resolved entry point.
+    pub entry: Entry<'a>,
+    /// The gas of evaluating the access set ([`cost::access_gas`]), charged before
+    /// the body runs.
+    pub access_gas: u64,
 }
 
 /// Checks argument words against a function's parameters: count and ranges.
@@ -100,7 +94,15 @@ pub fn resolve<'a, C: CodeStore + ?Sized>(
     code: &'a C,
     tx: &Transaction,
 ) -> Result<Entry<'a>, Failure> {
-    let Some(module) = code.code_at(&tx.to) else {
+    resolve_in(code.code_at(&tx.to), tx)
+}
+
+/// [`resolve`] given the module deployed at the transaction's target.
+fn resolve_in<'a>(
+    module: Option<&'a VerifiedModule>,
+    tx: &Transaction,
+) -> Result<Entry<'a>, Failure> {
+    let Some(module) = module else {
         return Err(Failure::BadCall(format!(
             "no contract at 0x{}",
             hex::encode(tx.to)
@@ -116,26 +118,93 @@ pub fn resolve<'a, C: CodeStore + ?Sized>(
     Ok(Entry { module, func })
 }
 
-/// A transaction's concrete access set (resolution failures are `BadCall`).
-pub fn access_set<C: CodeStore + ?Sized>(code: &C, tx: &Transaction) -> Result<AccessSet, Failure> {
-    resolve(code, tx)?.access_set(&tx.sender, &tx.to, &tx.args)
+/// Prepares a transaction, given the module deployed at its target: resolves it and
+/// evaluates its access set into `access` (reusing its allocation), deriving keys
+/// through `memo`. A transaction that cannot run gets its receipt instead (no gas
+/// used: nothing ran).
+pub(crate) fn prepare<'a>(
+    module: Option<&'a VerifiedModule>,
+    tx: &Transaction,
+    access: &mut AccessSet,
+    memo: &mut KeyMemo,
+) -> Result<Prepared<'a>, Box<Receipt>> {
+    let failed = |f, ret| Box::new(Receipt::failed(f, 0, ret));
+    let entry = resolve_in(module, tx).map_err(|f| failed(f, ValueType::unit()))?;
+    let f = entry.function().map_err(|f| failed(f, ValueType::unit()))?;
+    access
+        .evaluate_with(&f.access, &tx.sender, &tx.to, &tx.args, memo)
+        .map_err(|fail| failed(fail, f.ret.clone()))?;
+    Ok(Prepared {
+        entry,
+        access_gas: cost::access_gas(&f.access),
+    })
 }
 
-/// Runs one transaction's execution `run` so that a panic in it — a bug in the VM,
-/// never an expected outcome — fails that transaction alone with
-/// [`Failure::Internal`] (language spec §6) instead of taking down the block or the
-/// worker. Its gas used is its whole `gas_limit`; `scratch` is reset, so no write or
-/// event of the failed run survives, and the world is untouched because writes are
-/// committed only after a success.
-pub fn isolate_panics(
-    scratch: &mut Scratch,
-    gas_limit: u64,
-    run: impl FnOnce(&mut Scratch) -> Receipt,
+/// Runs a prepared transaction under its access set `access` over `state`: charges
+/// the access set's gas (a limit that does not cover it fails with `OutOfGas` before
+/// the body runs), runs the body, and returns the receipt. A panic inside the run
+/// (a VM bug) fails this transaction alone with `internal`. After a success the
+/// writes are in [`Scratch::writes`]; after a failure that buffer is empty.
+pub(crate) fn execute<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    bufs: &mut Buffers,
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    tx: &Transaction,
+    prepared: &Prepared<'_>,
+    access: &AccessSet,
 ) -> Receipt {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(scratch))) {
+    bufs.writes.clear();
+    let Some(body_gas) = tx.gas_limit.checked_sub(prepared.access_gas) else {
+        return Receipt::failed(Failure::OutOfGas, tx.gas_limit, prepared.entry.ret_type());
+    };
+    let call = Call {
+        entry: prepared.entry,
+        target: tx.to,
+        sender: tx.sender,
+        args: &tx.args,
+        access,
+        gas_limit: body_gas,
+    };
+    let mut receipt = isolate_panics(bufs, tx.gas_limit, |bufs| {
+        run_call(bufs, code, state, block, &call)
+    });
+    if !matches!(receipt.status, Err(Failure::Internal(_))) {
+        receipt.gas_used = receipt.gas_used.saturating_add(prepared.access_gas);
+    }
+    receipt
+}
+
+/// One run of an entry function: what the engine needs beyond code and state.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'t> {
+    /// The function to run.
+    pub entry: Entry<'t>,
+    /// The contract it runs as (`self`).
+    pub target: Address,
+    /// Its `caller`.
+    pub sender: Address,
+    /// The argument words (validated against the parameters).
+    pub args: &'t [U256],
+    /// The access set every storage access is checked against.
+    pub access: &'t AccessSet,
+    /// The gas the body may use.
+    pub gas_limit: u64,
+}
+
+/// Runs `run` so that a panic in it — a bug in the VM, never an expected outcome —
+/// fails that transaction alone with [`Failure::Internal`] (language spec §6) instead
+/// of taking down the block or the worker. Its gas used is its whole `gas_limit`;
+/// `bufs` are reset, so no write or event of the failed run survives.
+pub(crate) fn isolate_panics(
+    bufs: &mut Buffers,
+    gas_limit: u64,
+    run: impl FnOnce(&mut Buffers) -> Receipt,
+) -> Receipt {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(bufs))) {
         Ok(receipt) => receipt,
         Err(payload) => {
-            *scratch = Scratch::default();
+            *bufs = Buffers::default();
             let what = payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_string())
@@ -150,155 +219,16 @@ pub fn isolate_panics(
     }
 }
 
-/// Executes a transaction: resolve, evaluate its access set, run (fresh buffers).
-pub fn execute_tx<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+/// Runs one call to completion in `bufs` (the engine boundary: the one place the
+/// interpreter is started).
+pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    bufs: &mut Buffers,
     code: &C,
     state: &S,
     block: BlockContext,
-    tx: &Transaction,
-) -> TxOutcome {
-    let mut scratch = Scratch::default();
-    let receipt = execute_tx_in(&mut scratch, code, state, block, tx);
-    TxOutcome {
-        receipt,
-        writes: scratch.take_writes(),
-    }
-}
-
-/// Executes a transaction in an executor's `scratch`: resolve, evaluate its access
-/// set, run. After a success its writes are in [`Scratch::writes`] (empty after a
-/// failure) until the next run.
-pub fn execute_tx_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
-    scratch: &mut Scratch,
-    code: &C,
-    state: &S,
-    block: BlockContext,
-    tx: &Transaction,
+    call: &Call<'_>,
 ) -> Receipt {
-    match resolve(code, tx) {
-        Ok(entry) => execute_entry_in(scratch, code, state, block, tx, entry),
-        Err(f) => {
-            scratch.bufs.writes.clear();
-            Receipt::failed(f, 0, ValueType::unit())
-        }
-    }
-}
-
-/// [`execute_tx_in`] for a transaction whose entry point was already resolved (by
-/// [`resolve`], or as a [`crate::chain::PreparedTx`]): evaluate its access set, run.
-pub fn execute_entry_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
-    scratch: &mut Scratch,
-    code: &C,
-    state: &S,
-    block: BlockContext,
-    tx: &Transaction,
-    entry: Entry<'_>,
-) -> Receipt {
-    scratch.bufs.writes.clear();
-    let f = entry.module.module.functions.get(usize::from(entry.func));
-    let Some(f) = f else {
-        return Receipt::failed(
-            Failure::Internal("function index".to_string()),
-            0,
-            ValueType::unit(),
-        );
-    };
-    let Scratch { access, bufs } = scratch;
-    if let Err(fail) = access.evaluate_with(&f.access, &tx.sender, &tx.to, &tx.args, &mut bufs.memo)
-    {
-        return Receipt::failed(fail, 0, f.ret.clone());
-    }
-    run_bufs(
-        bufs,
-        code,
-        state,
-        block,
-        entry,
-        Call {
-            target: tx.to,
-            sender: tx.sender,
-            args: &tx.args,
-            access,
-            gas_limit: tx.gas_limit,
-        },
-    )
-}
-
-/// Runs a resolved entry point (arguments validated) at `target` for `sender` under
-/// a precomputed access set, with fresh buffers: deployment, and tests.
-#[allow(clippy::too_many_arguments)]
-pub fn run<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
-    code: &C,
-    state: &S,
-    block: BlockContext,
-    entry: Entry<'_>,
-    target: Address,
-    sender: Address,
-    args: &[U256],
-    access: &AccessSet,
-    gas_limit: u64,
-) -> TxOutcome {
-    let mut scratch = Scratch::default();
-    let receipt = run_in(
-        &mut scratch,
-        code,
-        state,
-        block,
-        entry,
-        target,
-        sender,
-        args,
-        access,
-        gas_limit,
-    );
-    TxOutcome {
-        receipt,
-        writes: scratch.take_writes(),
-    }
-}
-
-/// [`run`] in an executor's `scratch` (the transaction path of a scheduler): after a
-/// success the writes are in [`Scratch::writes`] (empty after a failure).
-#[allow(clippy::too_many_arguments)]
-pub fn run_in<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
-    scratch: &mut Scratch,
-    code: &C,
-    state: &S,
-    block: BlockContext,
-    entry: Entry<'_>,
-    target: Address,
-    sender: Address,
-    args: &[U256],
-    access: &AccessSet,
-    gas_limit: u64,
-) -> Receipt {
-    let call = Call {
-        target,
-        sender,
-        args,
-        access,
-        gas_limit,
-    };
-    run_bufs(&mut scratch.bufs, code, state, block, entry, call)
-}
-
-/// The per-call inputs of a run.
-struct Call<'t> {
-    target: Address,
-    sender: Address,
-    args: &'t [U256],
-    access: &'t AccessSet,
-    gas_limit: u64,
-}
-
-fn run_bufs<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
-    bufs: &mut crate::interp::Buffers,
-    code: &C,
-    state: &S,
-    block: BlockContext,
-    entry: Entry<'_>,
-    call: Call<'_>,
-) -> Receipt {
+    let entry = call.entry;
     let ret_type = entry.ret_type();
     let mut machine = Machine::with_buffers(code, state, call.access, block, call.gas_limit, bufs);
     let result = machine.run(
@@ -327,15 +257,32 @@ fn run_bufs<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     }
 }
 
+/// Prepares and executes one transaction with fresh buffers, committing nothing:
+/// views, and tests. Returns the receipt and, after a success, the writes.
+pub fn execute_alone<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
+    scratch: &mut Scratch,
+    code: &C,
+    state: &S,
+    block: BlockContext,
+    tx: &Transaction,
+) -> Receipt {
+    let Scratch { access, bufs } = scratch;
+    bufs.writes.clear();
+    match prepare(code.code_at(&tx.to), tx, access, &mut bufs.memo) {
+        Ok(p) => execute(bufs, code, state, block, tx, &p, access),
+        Err(receipt) => *receipt,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_panic_fails_one_transaction_as_internal_and_resets_the_scratch() {
-        let mut scratch = Scratch::default();
-        scratch.bufs.regs.resize(8, U256::from(7u8));
-        let receipt = isolate_panics(&mut scratch, 1234, |_| panic!("broken invariant"));
+    fn a_panic_fails_one_transaction_as_internal_and_resets_the_buffers() {
+        let mut bufs = Buffers::default();
+        bufs.regs.resize(8, U256::from(7u8));
+        let receipt = isolate_panics(&mut bufs, 1234, |_| panic!("broken invariant"));
         assert_eq!(
             receipt.status,
             Err(Failure::Internal(
@@ -344,13 +291,13 @@ mod tests {
         );
         assert_eq!(receipt.gas_used, 1234);
         assert!(receipt.events.is_empty() && receipt.ret.is_empty());
-        assert!(scratch.bufs.regs.is_empty() && scratch.writes().is_empty());
+        assert!(bufs.regs.is_empty() && bufs.writes.is_empty());
     }
 
     #[test]
     fn a_run_without_panic_passes_through() {
-        let mut scratch = Scratch::default();
-        let receipt = isolate_panics(&mut scratch, 10, |_| {
+        let mut bufs = Buffers::default();
+        let receipt = isolate_panics(&mut bufs, 10, |_| {
             Receipt::failed(Failure::OutOfGas, 10, ValueType::unit())
         });
         assert_eq!(receipt.status, Err(Failure::OutOfGas));

@@ -8,7 +8,7 @@
 //! a blake3 compression. It changes no result, only how often blake3 runs.
 
 use crate::Address;
-use crate::state::FixedState;
+use crate::state::SeededState;
 use braid_bytecode::U256;
 use braid_bytecode::encode::{address_to_word, map_key_word, sub_account, word_to_address};
 use std::hash::{BuildHasher, Hasher};
@@ -33,6 +33,9 @@ struct Input {
 #[derive(Clone, Default)]
 pub(crate) struct KeyMemo {
     slots: Vec<Option<(Input, U256)>>,
+    /// Picks an input's slot; seeded, so inputs chosen to share a slot under one
+    /// seed spread under another.
+    hasher: SeededState,
 }
 
 impl KeyMemo {
@@ -77,7 +80,7 @@ impl KeyMemo {
             self.slots.resize(SLOTS, None);
         }
         // Truncating the hash is intended: it only picks a slot.
-        let slot = slot_hash(&input) as usize % SLOTS;
+        let slot = slot_hash(&self.hasher, &input) as usize % SLOTS;
         if let Some(Some((k, v))) = self.slots.get(slot)
             && *k == input
         {
@@ -93,8 +96,8 @@ impl KeyMemo {
 
 /// A fast hash of an input, fed as wide integers (`derive(Hash)` would hash the
 /// address and every word as byte slices).
-fn slot_hash(input: &Input) -> u64 {
-    let mut h = FixedState::default().build_hasher();
+fn slot_hash(hasher: &SeededState, input: &Input) -> u64 {
+    let mut h = hasher.build_hasher();
     if let Some(b) = input.base {
         let mut head = [0u8; 16];
         let mut tail = [0u8; 8];

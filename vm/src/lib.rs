@@ -15,15 +15,18 @@
 pub mod access;
 pub mod chain;
 pub mod exec;
+pub mod executor;
 pub mod interp;
 mod keymemo;
 pub mod receipt;
+mod schedule;
 pub mod state;
 pub mod verify;
 
 pub use access::{AccessEntry, AccessKey, AccessSet};
 pub use braid_bytecode::{Module, U256, ValueType};
-pub use chain::{Chain, DeployError, LoadError, PreparedTx};
+pub use chain::{Chain, DeployError, LoadError};
+pub use executor::{BlockError, BlockOutcome, BlockStats, Executor, GraphStats, Phases, Ran};
 pub use receipt::{Event, Failure, PanicKind, Receipt};
 pub use state::{SlotKey, StateRead, WorldState};
 pub use verify::{VerifiedModule, VerifyError};

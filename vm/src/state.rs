@@ -1,31 +1,49 @@
 //! World state: storage slots, deployed code and deploy counts in persistent maps.
 //!
 //! Every map is from `im` (imbl), so cloning a [`WorldState`] is O(1) and a block can
-//! keep the world before it for free. Storage is one flat map from [`SlotKey`] —
-//! (contract, field, map key word, word index) — to a non-zero word: writing zero
-//! deletes the entry, so two worlds with the same contents have the same entries and
-//! the same [`WorldState::digest`].
+//! keep the world before it for free. Storage maps [`SlotKey`] — (contract, field,
+//! map key word, word index) — to a non-zero word: writing zero deletes the entry, so
+//! two worlds with the same contents have the same entries and the same
+//! [`WorldState::digest`].
 //!
-//! The hash maps use a fast hasher with a fixed seed ([`FixedState`], foldhash): no
-//! per-process random seed, so performance is reproducible. No result ever depends on
-//! the hasher or on hash-map iteration order: the digest sorts.
+//! Storage is split into [`SHARDS`] persistent maps by a hash of the key, so that a
+//! block's writes can be committed by several threads at once ([`WorldState::commit`]),
+//! one group of shards each; a clone is still O(1) (one pointer per shard).
+//!
+//! Contract code and transaction arguments choose storage keys, so every hash here is
+//! seeded per process from a random source ([`SeededState`]): keys chosen to collide
+//! under one seed spread under another (vm spec §3). No result ever depends on the
+//! seed or on hash-map iteration order: the digest sorts.
 
 use crate::Address;
 use braid_bytecode::U256;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::LazyLock;
 
-/// The deterministic hasher state of every hash map of the VM: foldhash's fast
-/// hasher with its fixed default seed (not DoS-resistant, like any fixed seed; it
-/// affects only speed, never a result).
-pub type FixedState = foldhash::fast::FixedState;
+/// The hasher state of every hash-keyed structure of the VM: foldhash's fast hasher
+/// with a per-process random seed and a random per-instance seed. It affects only
+/// speed, never a result.
+pub type SeededState = foldhash::fast::RandomState;
 
-/// The persistent storage map.
+/// The persistent map of one storage shard.
 pub type StorageMap =
-    im::GenericHashMap<SlotKey, U256, FixedState, im::shared_ptr::DefaultSharedPtr>;
+    im::GenericHashMap<SlotKey, U256, SeededState, im::shared_ptr::DefaultSharedPtr>;
 
-/// A std hash map with the fixed hasher (write buffers, block overlays).
-pub type FixedHashMap<K, V> = HashMap<K, V, FixedState>;
+/// A std hash map with the seeded hasher (write buffers, block tables).
+pub type SeededHashMap<K, V> = HashMap<K, V, SeededState>;
+
+/// How many persistent maps storage is split into (a power of two).
+pub const SHARDS: usize = 16;
+
+/// The process-wide seeded hasher that picks a slot's shard.
+static SHARD_HASHER: LazyLock<SeededState> = LazyLock::new(SeededState::default);
+
+/// The shard of a slot (uniform under the process's random seed).
+pub fn shard_of(key: &SlotKey) -> usize {
+    // The top bits: the maps themselves index by the low bits of their own hash.
+    (SHARD_HASHER.hash_one(key) >> (64 - SHARDS.trailing_zeros())) as usize
+}
 
 /// One storage word: `field[key]` word `word` of `contract`.
 ///
@@ -93,7 +111,7 @@ pub trait StateRead {
 /// each address has deployed.
 #[derive(Clone, Debug, Default)]
 pub struct WorldState {
-    storage: StorageMap,
+    storage: Storage,
     code: im::OrdMap<Address, [u8; 32]>,
     deploy_counts: im::OrdMap<Address, u64>,
 }
@@ -112,28 +130,30 @@ impl WorldState {
 
     /// A slot's value (zero when absent).
     pub fn get(&self, key: &SlotKey) -> U256 {
-        self.storage.get(key).copied().unwrap_or(U256::ZERO)
+        self.storage.get(key)
     }
 
     /// Sets a slot; zero deletes it.
     pub fn set(&mut self, key: SlotKey, value: U256) {
-        set_slot(&mut self.storage, key, value);
+        self.storage.set(key, value);
     }
 
-    /// Applies a transaction's (or a block's) writes.
+    /// Applies a transaction's (or a block's) writes in order.
     pub fn apply<I: IntoIterator<Item = (SlotKey, U256)>>(&mut self, writes: I) {
-        apply_writes(&mut self.storage, writes);
+        for (k, v) in writes {
+            self.storage.set(k, v);
+        }
     }
 
     /// The deployed code (read) and the storage (read and write) at once, for an
     /// executor that resolves code while it commits storage.
-    pub fn code_and_storage_mut(&mut self) -> (&im::OrdMap<Address, [u8; 32]>, &mut StorageMap) {
+    pub fn code_and_storage_mut(&mut self) -> (&im::OrdMap<Address, [u8; 32]>, &mut Storage) {
         (&self.code, &mut self.storage)
     }
 
     /// The number of non-zero storage words.
     pub fn storage_len(&self) -> usize {
-        self.storage.len()
+        self.storage.shards.iter().map(StorageMap::len).sum()
     }
 
     /// Every non-zero storage word, sorted by key (for inspection and the REPL).
@@ -211,44 +231,84 @@ impl WorldState {
     }
 }
 
-impl StateRead for StorageMap {
+/// All storage: [`SHARDS`] persistent maps, a slot in the shard [`shard_of`] picks.
+#[derive(Clone, Debug, Default)]
+pub struct Storage {
+    shards: [StorageMap; SHARDS],
+}
+
+impl StateRead for Storage {
     fn storage(&self, key: &SlotKey) -> U256 {
-        self.get(key).copied().unwrap_or(U256::ZERO)
+        self.get(key)
     }
 }
 
-/// Sets a slot of a storage map; zero deletes it.
-pub fn set_slot(storage: &mut StorageMap, key: SlotKey, value: U256) {
+impl Storage {
+    /// A slot's value (zero when absent).
+    pub fn get(&self, key: &SlotKey) -> U256 {
+        self.shards
+            .get(shard_of(key))
+            .and_then(|m| m.get(key))
+            .copied()
+            .unwrap_or(U256::ZERO)
+    }
+
+    /// Sets a slot; zero deletes it.
+    pub fn set(&mut self, key: SlotKey, value: U256) {
+        if let Some(m) = self.shards.get_mut(shard_of(&key)) {
+            set_slot(m, key, value);
+        }
+    }
+
+    /// Every non-zero word, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&SlotKey, &U256)> {
+        self.shards.iter().flat_map(|m| m.iter())
+    }
+
+    /// Commits a block's writes, given as batches (one per transaction, in block
+    /// order; each slot's last write wins), with up to `threads` threads: each thread
+    /// owns a group of shards and applies, in order, the writes that fall in them. The
+    /// result is the same for every thread count.
+    pub fn commit<B>(&mut self, batches: &[B], threads: usize)
+    where
+        B: AsRef<[(SlotKey, U256)]> + Sync,
+    {
+        let groups = threads.clamp(1, SHARDS);
+        if groups == 1 {
+            for (k, v) in batches.iter().flat_map(|b| b.as_ref()) {
+                self.set(*k, *v);
+            }
+            return;
+        }
+        let mut owned: Vec<Vec<&mut StorageMap>> = (0..groups).map(|_| Vec::new()).collect();
+        for (i, m) in self.shards.iter_mut().enumerate() {
+            if let Some(g) = owned.get_mut(i % groups) {
+                g.push(m);
+            }
+        }
+        rayon::scope(|s| {
+            for (g, mut maps) in owned.into_iter().enumerate() {
+                s.spawn(move |_| {
+                    for (k, v) in batches.iter().flat_map(|b| b.as_ref()) {
+                        let shard = shard_of(k);
+                        if shard % groups == g
+                            && let Some(m) = maps.get_mut(shard / groups)
+                        {
+                            set_slot(m, *k, *v);
+                        }
+                    }
+                });
+            }
+        });
+    }
+}
+
+/// Sets a slot of one shard's map; zero deletes it.
+fn set_slot(storage: &mut StorageMap, key: SlotKey, value: U256) {
     if value.is_zero() {
         storage.remove(&key);
     } else {
         storage.insert(key, value);
-    }
-}
-
-/// Applies writes to a storage map in order (zero deletes).
-pub fn apply_writes<I: IntoIterator<Item = (SlotKey, U256)>>(storage: &mut StorageMap, writes: I) {
-    for (k, v) in writes {
-        set_slot(storage, k, v);
-    }
-}
-
-/// A world under a set of newer writes (a block's committed writes so far): reads
-/// see the newest value. Zero in `writes` means deleted.
-#[derive(Clone, Copy, Debug)]
-pub struct Overlay<'a, B: StateRead + ?Sized> {
-    /// The world before the block.
-    pub base: &'a B,
-    /// Newer values by slot.
-    pub writes: &'a FixedHashMap<SlotKey, U256>,
-}
-
-impl<B: StateRead + ?Sized> StateRead for Overlay<'_, B> {
-    fn storage(&self, key: &SlotKey) -> U256 {
-        match self.writes.get(key) {
-            Some(v) => *v,
-            None => self.base.storage(key),
-        }
     }
 }
 
@@ -323,22 +383,5 @@ mod tests {
         h.update(&[2; 20]);
         h.update(&1u64.to_be_bytes());
         assert_eq!(w.digest(), *h.finalize().as_bytes());
-    }
-
-    #[test]
-    fn overlay_reads_newest() {
-        let mut w = WorldState::new();
-        w.set(slot(1, 0, 0, 0), U256::from(1));
-        w.set(slot(1, 0, 1, 0), U256::from(2));
-        let mut writes = FixedHashMap::default();
-        writes.insert(slot(1, 0, 0, 0), U256::from(10));
-        writes.insert(slot(1, 0, 1, 0), U256::ZERO);
-        let o = Overlay {
-            base: &w,
-            writes: &writes,
-        };
-        assert_eq!(o.storage(&slot(1, 0, 0, 0)), U256::from(10));
-        assert_eq!(o.storage(&slot(1, 0, 1, 0)), U256::ZERO);
-        assert_eq!(o.storage(&slot(1, 0, 2, 0)), U256::ZERO);
     }
 }

@@ -14,7 +14,25 @@ use std::sync::Arc;
 /// Memo slots (a power of two).
 const SLOTS: usize = 16;
 
-/// Deployed code by address, over the chain's maps, memoized.
+/// Deployed code by address: the chain's maps, shareable by worker threads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CodeMaps<'c> {
+    /// Address → code hash.
+    pub(crate) code: &'c im::OrdMap<Address, [u8; 32]>,
+    /// Code hash → module.
+    pub(crate) modules: &'c im::OrdMap<[u8; 32], Arc<VerifiedModule>>,
+}
+
+impl CodeStore for CodeMaps<'_> {
+    fn code_at(&self, addr: &Address) -> Option<&VerifiedModule> {
+        self.code
+            .get(addr)
+            .and_then(|h| self.modules.get(h))
+            .map(|m| &**m)
+    }
+}
+
+/// Deployed code by address, over the chain's maps, memoized (one per worker).
 pub(crate) struct CodeView<'c> {
     code: &'c im::OrdMap<Address, [u8; 32]>,
     modules: &'c im::OrdMap<[u8; 32], Arc<VerifiedModule>>,
@@ -35,15 +53,30 @@ impl<'c> CodeView<'c> {
     }
 }
 
+impl<'c> CodeView<'c> {
+    /// A memoized view of `maps`.
+    pub(crate) fn of(maps: &CodeMaps<'c>) -> Self {
+        CodeView::new(maps.code, maps.modules)
+    }
+}
+
 impl CodeStore for CodeView<'_> {
     fn code_at(&self, addr: &Address) -> Option<&VerifiedModule> {
+        self.module_at(addr)
+    }
+}
+
+impl<'c> CodeView<'c> {
+    /// The module deployed at `addr`, borrowed from the chain's maps (so it outlives
+    /// the view).
+    pub(crate) fn module_at(&self, addr: &Address) -> Option<&'c VerifiedModule> {
         let slot = self.memo.get(usize::from(addr[0]) % SLOTS);
         if let Some((a, m)) = slot.and_then(Cell::get)
             && a == *addr
         {
             return Some(m);
         }
-        let m: &VerifiedModule = self.code.get(addr).and_then(|h| self.modules.get(h))?;
+        let m: &'c VerifiedModule = self.code.get(addr).and_then(|h| self.modules.get(h))?;
         if let Some(slot) = slot {
             slot.set(Some((*addr, m)));
         }

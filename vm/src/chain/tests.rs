@@ -66,7 +66,9 @@ fn transfer_block_commits_and_emits() {
             GAS,
         ),
     ];
-    let receipts = chain.execute_block(block(), &txs);
+    let receipts = chain
+        .execute_block(block(), &txs)
+        .expect("the block is within the block gas limit");
     assert!(receipts[0].is_success());
     assert_eq!(receipts[0].ret, vec![u(1)]);
     assert_eq!(receipts[0].ret_type, ValueType::Bool);
@@ -133,14 +135,20 @@ fn counter() -> braid_bytecode::Module {
 fn overflow_panics_and_changes_nothing() {
     let mut chain = Chain::new();
     let c = deploy(&mut chain, counter(), vec![]);
-    let r = chain.execute_block(block(), &[tx(ALICE, c, "bump", vec![u(250)], GAS)]);
+    let r = chain
+        .execute_block(block(), &[tx(ALICE, c, "bump", vec![u(250)], GAS)])
+        .expect("the block is within the block gas limit");
     assert!(r[0].is_success());
     let before = chain.digest();
-    let r = chain.execute_block(block(), &[tx(ALICE, c, "bump", vec![u(6)], GAS)]);
+    let r = chain
+        .execute_block(block(), &[tx(ALICE, c, "bump", vec![u(6)], GAS)])
+        .expect("the block is within the block gas limit");
     assert_eq!(r[0].status, Err(Failure::Panic(PanicKind::Overflow)));
     assert!(r[0].gas_used > 0);
     assert_eq!(chain.digest(), before);
-    let r = chain.execute_block(block(), &[tx(ALICE, c, "bump", vec![u(5)], GAS)]);
+    let r = chain
+        .execute_block(block(), &[tx(ALICE, c, "bump", vec![u(5)], GAS)])
+        .expect("the block is within the block gas limit");
     assert!(r[0].is_success());
     assert_ne!(chain.digest(), before);
 }
@@ -166,7 +174,12 @@ fn bad_transactions_are_bad_call_receipts() {
         // init is not callable
         tx(ALICE, t, "init", vec![u(1)], GAS),
     ];
-    for (i, r) in chain.execute_block(block(), &cases).iter().enumerate() {
+    for (i, r) in chain
+        .execute_block(block(), &cases)
+        .expect("the block is within the block gas limit")
+        .iter()
+        .enumerate()
+    {
         assert!(
             matches!(r.status, Err(Failure::BadCall(_))),
             "case {i}: {:?}",
@@ -212,7 +225,9 @@ fn call_view_commits_nothing_and_clone_keeps_history() {
     let r = chain.call_view(block(), &transfer);
     assert!(r.is_success());
     assert_eq!(chain.digest(), before.digest());
-    chain.execute_block(block(), &[transfer]);
+    chain
+        .execute_block(block(), &[transfer])
+        .expect("the block is within the block gas limit");
     assert_ne!(chain.digest(), before.digest());
     assert_eq!(balance(&before, t, ALICE), u(0));
     assert_eq!(balance(&chain, t, ALICE), u(1));
@@ -235,7 +250,9 @@ fn digest_is_deterministic_across_histories() {
                 )
             })
             .collect();
-        chain.execute_block(block(), &txs);
+        chain
+            .execute_block(block(), &txs)
+            .expect("the block is within the block gas limit");
         chain.digest()
     };
     let a = run(&[(10, ALICE), (20, BOB), (5, ALICE)]);
@@ -247,16 +264,18 @@ fn digest_is_deterministic_across_histories() {
     // Moving everything away and back deletes the zero entries.
     let d = run(&[(1000, ALICE)]);
     let (mut chain, t) = token_chain(1000);
-    chain.execute_block(
-        block(),
-        &[tx(
-            DEPLOYER,
-            t,
-            "transfer",
-            vec![address_to_word(&ALICE), u(1000)],
-            GAS,
-        )],
-    );
+    chain
+        .execute_block(
+            block(),
+            &[tx(
+                DEPLOYER,
+                t,
+                "transfer",
+                vec![address_to_word(&ALICE), u(1000)],
+                GAS,
+            )],
+        )
+        .expect("the block is within the block gas limit");
     assert_eq!(chain.digest(), d);
     assert_eq!(chain.state().storage_len(), 2); // total + alice's balance
 }
@@ -282,11 +301,11 @@ fn chain_and_state_are_shareable_across_threads() {
     shareable::<crate::AccessSet>();
     // Receipts and outcomes travel back from worker threads.
     shareable::<crate::Receipt>();
-    shareable::<crate::exec::TxOutcome>();
+    shareable::<crate::BlockOutcome>();
 }
 
 #[test]
-fn prepared_blocks_and_reused_scratch_match_execute_block() {
+fn every_executor_matches_execute_block_and_reuses_its_buffers() {
     let (chain, t) = token_chain(1000);
     let to = |who: &[u8; 20], n: u64| vec![address_to_word(who), u(n)];
     let txs = vec![
@@ -299,25 +318,52 @@ fn prepared_blocks_and_reused_scratch_match_execute_block() {
         tx(BOB, t, "transfer", to(&DEPLOYER, 50), GAS),
     ];
     let mut plain = chain.clone();
-    let expected = plain.execute_block(block(), &txs);
+    let expected = plain
+        .execute_block(block(), &txs)
+        .expect("the block is within the block gas limit");
+    assert!(!expected[2].is_success() && !expected[3].is_success());
 
-    let mut prepared_chain = chain.clone();
-    let prepared: Vec<_> = txs.iter().map(|t| prepared_chain.prepare(t)).collect();
-    assert!(prepared[2].entry.is_err() && prepared[3].entry.is_err());
-    let got = prepared_chain.execute_prepared(block(), &prepared);
-    assert_eq!(got, expected);
-    assert_eq!(prepared_chain.digest(), plain.digest());
+    let executors = [
+        crate::Executor::sequential(),
+        crate::Executor::parallel(1).expect("a pool of one"),
+        crate::Executor::parallel(3).expect("a pool of three"),
+    ];
+    for mut ex in executors {
+        // One executor across several blocks gives the same receipts and state.
+        let mut reused = chain.clone();
+        let mut got = Vec::new();
+        for part in txs.chunks(3) {
+            got.extend(
+                ex.execute(&mut reused, block(), part)
+                    .expect("the block is within the block gas limit")
+                    .receipts,
+            );
+        }
+        assert_eq!(got, expected, "{ex:?}");
+        assert_eq!(reused.digest(), plain.digest(), "{ex:?}");
+    }
+}
 
-    // One scratch across several blocks gives the same receipts and state.
-    let mut scratch = crate::exec::Scratch::new();
-    let mut reused = chain.clone();
-    for half in txs.chunks(3) {
-        reused.execute_block_in(&mut scratch, block(), half);
-    }
-    let mut fresh = chain;
-    for half in txs.chunks(3) {
-        fresh.execute_block(block(), half);
-    }
-    assert_eq!(reused.digest(), fresh.digest());
-    assert_eq!(reused.digest(), plain.digest());
+#[test]
+fn a_block_above_the_gas_limit_is_refused_and_changes_nothing() {
+    let (mut chain, t) = token_chain(1000);
+    chain.set_block_gas_limit(2 * GAS);
+    let before = chain.digest();
+    let pay = tx(
+        DEPLOYER,
+        t,
+        "transfer",
+        vec![address_to_word(&ALICE), u(1)],
+        GAS,
+    );
+    let three = vec![pay.clone(), pay.clone(), pay.clone()];
+    assert_eq!(
+        chain.execute_block(block(), &three),
+        Err(crate::BlockError::GasLimit {
+            declared: 3 * GAS,
+            limit: 2 * GAS
+        })
+    );
+    assert_eq!(chain.digest(), before);
+    assert!(chain.execute_block(block(), &three[..2]).is_ok());
 }

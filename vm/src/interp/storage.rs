@@ -2,7 +2,7 @@
 
 use super::{CodeStore, Frame, Machine};
 use crate::receipt::Failure;
-use crate::state::{FixedHashMap, SlotKey, StateRead};
+use crate::state::{SeededHashMap, SlotKey, StateRead};
 use braid_bytecode::{Reg, Regs, U256};
 
 /// Up to this many buffered words are found by a linear scan; past it a hash index
@@ -16,7 +16,7 @@ const LINEAR_MAX: usize = 16;
 pub struct WriteBuffer {
     entries: Vec<(SlotKey, U256)>,
     /// Slot → position in `entries`, maintained only past [`LINEAR_MAX`] entries.
-    index: FixedHashMap<SlotKey, usize>,
+    index: SeededHashMap<SlotKey, usize>,
 }
 
 impl WriteBuffer {

@@ -26,7 +26,8 @@ impl World {
     fn run(&mut self, to: Address, function: &str, args: Vec<U256>, gas: u64) -> Receipt {
         let mut r = self
             .chain
-            .execute_block(block(), &[tx(ALICE, to, function, args, gas)]);
+            .execute_block(block(), &[tx(ALICE, to, function, args, gas)])
+            .expect("the block is within the block gas limit");
         r.pop().expect("one receipt per transaction")
     }
 
@@ -74,7 +75,9 @@ fn access_violations_are_caught_at_run_time() {
     let t = deploy(&mut chain, token(), vec![u(100)]);
     let before = chain.digest();
     // `steal` declares only a read of balances[who] but writes it.
-    let r = chain.execute_block(block(), &[tx(ALICE, t, "steal", vec![addr(&BOB)], GAS)]);
+    let r = chain
+        .execute_block(block(), &[tx(ALICE, t, "steal", vec![addr(&BOB)], GAS)])
+        .expect("the block is within the block gas limit");
     let Err(Failure::AccessViolation(msg)) = &r[0].status else {
         panic!("expected an access violation, got {:?}", r[0].status);
     };
@@ -101,7 +104,9 @@ fn whole_map_patterns_cover_every_key_and_reads_need_an_entry() {
     m.functions[2].access = vec![own(false, 0, key(vec![WordExpr::Caller]))];
     let mut chain = Chain::new();
     let t = deploy(&mut chain, m, vec![u(100)]);
-    let r = chain.execute_block(block(), &[tx(ALICE, t, "steal", vec![addr(&BOB)], GAS)]);
+    let r = chain
+        .execute_block(block(), &[tx(ALICE, t, "steal", vec![addr(&BOB)], GAS)])
+        .expect("the block is within the block gas limit");
     assert!(r[0].is_success(), "{:?}", r[0].status);
     let r = chain.call_view(block(), &tx(ALICE, t, "balance_of", vec![addr(&BOB)], GAS));
     assert!(matches!(r.status, Err(Failure::AccessViolation(ref m)) if m.starts_with("read of")));
@@ -186,9 +191,10 @@ fn sub_account_calls_set_the_callees_caller() {
 fn gas_is_charged_per_block_on_entry_exactly() {
     let mut w = world();
     let c = w.caller;
-    // spin(n) costs b0 (4) + (n + 1) * b1 (5) + n * b2 (5) + b3 (2) = 11 + 10 n.
+    // spin(n) costs its frame (4 registers) + b0 (4) + (n + 1) * b1 (5) + n * b2 (5)
+    // + b3 (2) = 15 + 10 n.
     for n in [0u64, 1, 3, 10] {
-        let total = 11 + 10 * n;
+        let total = 15 + 10 * n;
         let r = w.run(c, "spin", vec![u(n)], total);
         assert!(r.is_success(), "n = {n}: {:?}", r.status);
         assert_eq!(r.gas_used, total);
@@ -208,8 +214,19 @@ fn external_calls_share_the_gas_counter() {
     let (s, c) = (w.store, w.caller);
     let caller_info = w.chain.verified_at(&c).expect("deployed").functions[0].clone();
     let store_info = w.chain.verified_at(&s).expect("deployed").functions[0].clone();
-    // set_then(fail = false): caller b0 + store.set b0 + caller b2.
-    let total = caller_info.block_gas[0] + store_info.block_gas[0] + caller_info.block_gas[2];
+    let access_gas = braid_bytecode::cost::access_gas(
+        &w.chain.module_at(&c).expect("deployed").functions[0].access,
+    );
+    assert!(access_gas > 0);
+    // set_then(fail = false): its access set, both frames + caller b0 + store.set b0 +
+    // caller b2.
+    let frames = caller_info.frame_gas + store_info.frame_gas;
+    assert_eq!((caller_info.frame_gas, store_info.frame_gas), (3, 1));
+    let total = access_gas
+        + frames
+        + caller_info.block_gas[0]
+        + store_info.block_gas[0]
+        + caller_info.block_gas[2];
     let r = w.run(c, "set_then", vec![addr(&s), u(3), u(0)], total);
     assert!(r.is_success(), "{:?}", r.status);
     assert_eq!(r.gas_used, total);
@@ -221,6 +238,6 @@ fn external_calls_share_the_gas_counter() {
     let r = w.run(c, "set_then", vec![addr(&s), u(5), u(1)], GAS);
     assert_eq!(
         r.gas_used,
-        caller_info.block_gas[0] + store_info.block_gas[0] + revert_block
+        access_gas + frames + caller_info.block_gas[0] + store_info.block_gas[0] + revert_block
     );
 }

@@ -438,7 +438,9 @@ fn exercise(bytes: &[u8]) {
             tx(ALICE, addr, name, vec![U256::ZERO; n], 50_000)
         })
         .collect();
-    let receipts = chain.execute_block(block(), &txs);
+    let receipts = chain
+        .execute_block(block(), &txs)
+        .expect("the block is within the block gas limit");
     assert_eq!(receipts.len(), txs.len());
     for r in receipts {
         assert!(
@@ -576,7 +578,8 @@ proptest! {
         for (name, &f) in &v.by_name {
             let n = usize::from(v.functions[usize::from(f)].param_words);
             let a: Vec<U256> = (0..n).map(|i| words[i % words.len()]).collect();
-            let r = chain.execute_block(block(), &[tx(ALICE, addr, name, a, 100_000)]);
+            let r = chain.execute_block(block(), &[tx(ALICE, addr, name, a, 100_000)])
+.expect("the block is within the block gas limit");
             prop_assert!(!matches!(r[0].status, Err(crate::Failure::Internal(_))), "{:?}", r[0].status);
         }
     }

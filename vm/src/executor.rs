@@ -1,0 +1,573 @@
+//! Block executors: one path, prepare → access sets → schedule → execute → commit,
+//! run either in order on the calling thread ([`Executor::sequential`]) or on a pool
+//! of workers from the conflict DAG ([`Executor::parallel`]). Both give the receipts
+//! and the world of sequential execution in block order (vm spec §4).
+//!
+//! The sequential executor is the baseline of every speedup: no DAG, no tasks, each
+//! transaction prepared, run and committed in turn with one reusable [`Scratch`].
+//!
+//! The parallel executor:
+//! 1. **access** (all workers): resolves every transaction, evaluates its access
+//!    set once (the set the run enforces) and hashes its keys;
+//! 2. **dag** (one thread): builds the conflict DAG ([`crate::schedule`]); a
+//!    transaction with a whole-map entry is a barrier that runs alone between the
+//!    parallel runs before and after it; a run whose DAG bounds parallelism below
+//!    [`MIN_BOUND`], or a tiny one, runs in order instead (said in the statistics);
+//! 3. **execute** (all workers): the DAG on the pool, reading through the block's
+//!    key table;
+//! 4. **merge** (all workers): the successful writes committed into the world's
+//!    storage shards in block order, one group of shards per worker.
+
+use crate::access::AccessSet;
+use crate::chain::{Chain, CodeMaps, CodeView};
+use crate::exec::{self, Scratch};
+use crate::interp::CodeStore;
+use crate::receipt::Receipt;
+use crate::schedule::{self, Dag, Prep, Run};
+use crate::state::{SlotKey, Storage};
+use crate::{BlockContext, Transaction};
+use braid_bytecode::U256;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The default block gas limit (cli spec: `block_gas_limit`).
+pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
+
+/// Below this parallelism bound (transactions / longest dependency chain), a run
+/// executes in order: scheduling would cost more than it could win.
+pub const MIN_BOUND: f64 = 1.2;
+
+/// Runs of fewer transactions execute in order.
+pub const MIN_PARALLEL_TXS: usize = 32;
+
+/// Why a block could not be executed at all (the chain is then unchanged).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// The transactions' gas limits add up to more than the block gas limit.
+    #[error("the block's transactions declare {declared} gas, above the block gas limit {limit}")]
+    GasLimit {
+        /// The sum of the transactions' gas limits (saturating).
+        declared: u64,
+        /// The block gas limit.
+        limit: u64,
+    },
+}
+
+/// Why the executor could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutorError {
+    /// A parallel executor needs at least one thread.
+    #[error("a parallel executor needs at least one thread")]
+    NoThreads,
+    /// The thread pool could not be started.
+    #[error("cannot start the worker pool: {0}")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+}
+
+/// Time spent in each phase of a block (the sequential executor reports all of it
+/// under `execute`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Phases {
+    /// Resolving transactions and evaluating their access sets.
+    pub access: Duration,
+    /// Building the conflict DAG.
+    pub dag: Duration,
+    /// Running the transactions.
+    pub execute: Duration,
+    /// Committing the writes into the world.
+    pub merge: Duration,
+}
+
+/// How the parallel executor ran a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ran {
+    /// In order on one thread: the sequential executor.
+    Sequential,
+    /// From the DAG on the pool (runs between barriers may still have fallen back,
+    /// counted in [`BlockStats::fallback_runs`]).
+    Parallel,
+}
+
+/// Statistics of one block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockStats {
+    /// Transactions in the block.
+    pub txs: usize,
+    /// How it ran.
+    pub ran: Ran,
+    /// Dependency edges of the conflict DAG (0 for the sequential executor).
+    pub edges: usize,
+    /// Transactions that ran alone as barriers (a whole-map access).
+    pub barriers: usize,
+    /// Runs between barriers that executed in order (tiny, or parallelism bound
+    /// below [`MIN_BOUND`]).
+    pub fallback_runs: usize,
+    /// Time per phase.
+    pub phases: Phases,
+}
+
+/// A block's receipts (in block order) and statistics.
+#[derive(Clone, Debug)]
+pub struct BlockOutcome {
+    /// One receipt per transaction, in block order.
+    pub receipts: Vec<Receipt>,
+    /// How it ran.
+    pub stats: BlockStats,
+    /// The conflict graph the parallel executor scheduled (none for the sequential
+    /// executor), for [`BlockOutcome::graph_stats`].
+    graph: Option<Graph>,
+}
+
+/// The conflict graph of a block as scheduled: the DAG of each run between
+/// barriers, and the barriers (each ordered after everything before it and before
+/// everything after it).
+#[derive(Debug, Default)]
+struct Graph {
+    /// Each run's first block index and DAG.
+    runs: Vec<(usize, Dag)>,
+    /// Block indices of the barrier transactions.
+    barriers: Vec<usize>,
+}
+
+impl Clone for Graph {
+    fn clone(&self) -> Self {
+        // Statistics are read from the original; a clone keeps none.
+        Graph::default()
+    }
+}
+
+impl Graph {
+    /// Calls `f` with each predecessor of transaction `t`.
+    fn for_each_pred(&self, t: usize, mut f: impl FnMut(usize)) {
+        if self.barriers.binary_search(&t).is_ok() {
+            (0..t).for_each(f);
+            return;
+        }
+        let run = self.runs.partition_point(|(start, _)| *start <= t);
+        if let Some((start, dag)) = run.checked_sub(1).and_then(|r| self.runs.get(r)) {
+            let mut any = false;
+            dag.for_each_pred(t - start, |p| {
+                any = true;
+                f(p + start);
+            });
+            if !any && let Some(b) = start.checked_sub(1) {
+                f(b);
+            }
+        }
+    }
+}
+
+/// What the conflict graph says about a block (vm spec §5: the parallelism a
+/// many-core machine could use).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GraphStats {
+    /// Gas of all transactions.
+    pub total_gas: u64,
+    /// Gas of the heaviest dependency chain.
+    pub critical_path_gas: u64,
+    /// `total_gas / critical_path_gas`: the speedup bound on unlimited cores.
+    pub parallelism_bound: f64,
+    /// Connected components of the conflict graph (what a sharded chain could split
+    /// the block into).
+    pub components: usize,
+    /// The largest component's share of the gas (0..=1).
+    pub largest_component_share: f64,
+}
+
+impl BlockOutcome {
+    /// The conflict graph's statistics, weighted by each transaction's gas used;
+    /// `None` for the sequential executor, which builds no graph. Computed on
+    /// demand, after the block (never part of its timed phases).
+    pub fn graph_stats(&self) -> Option<GraphStats> {
+        let graph = self.graph.as_ref()?;
+        let n = self.receipts.len();
+        let gas: Vec<u64> = self.receipts.iter().map(|r| r.gas_used).collect();
+        let mut path = vec![0u64; n];
+        let mut parent: Vec<usize> = (0..n).collect();
+        for t in 0..n {
+            let mut best = 0u64;
+            graph.for_each_pred(t, |p| {
+                best = best.max(path.get(p).copied().unwrap_or(0));
+                union(&mut parent, t, p);
+            });
+            if let Some(slot) = path.get_mut(t) {
+                *slot = best.saturating_add(gas.get(t).copied().unwrap_or(0));
+            }
+        }
+        let total_gas = gas.iter().fold(0u64, |a, g| a.saturating_add(*g));
+        let critical_path_gas = path.iter().copied().max().unwrap_or(0);
+        let mut comp_gas = vec![0u64; n];
+        let mut components = 0;
+        for t in 0..n {
+            let r = find(&mut parent, t);
+            if r == t {
+                components += 1;
+            }
+            if let Some(c) = comp_gas.get_mut(r) {
+                *c = c.saturating_add(gas.get(t).copied().unwrap_or(0));
+            }
+        }
+        let largest = comp_gas.iter().copied().max().unwrap_or(0);
+        let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+        Some(GraphStats {
+            total_gas,
+            critical_path_gas,
+            parallelism_bound: ratio(total_gas, critical_path_gas),
+            components,
+            largest_component_share: if total_gas == 0 {
+                0.0
+            } else {
+                ratio(largest, total_gas)
+            },
+        })
+    }
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while let Some(&p) = parent.get(x) {
+        if p == x {
+            break;
+        }
+        let gp = parent.get(p).copied().unwrap_or(p);
+        if let Some(slot) = parent.get_mut(x) {
+            *slot = gp;
+        }
+        x = gp;
+    }
+    x
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb
+        && let Some(slot) = parent.get_mut(ra.max(rb))
+    {
+        *slot = ra.min(rb);
+    }
+}
+
+/// A block executor: sequential, or parallel on its own pool of workers. It keeps
+/// its buffers (one [`Scratch`] per worker) across blocks.
+pub struct Executor {
+    pool: Option<rayon::ThreadPool>,
+    workers: Vec<Mutex<Scratch>>,
+    /// Never fall back to running a run in order (tests of the parallel path).
+    always_parallel: bool,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("threads", &self.threads())
+            .field("parallel", &self.pool.is_some())
+            .finish()
+    }
+}
+
+impl Executor {
+    /// The sequential executor.
+    pub fn sequential() -> Executor {
+        Executor {
+            pool: None,
+            workers: vec![Mutex::new(Scratch::default())],
+            always_parallel: false,
+        }
+    }
+
+    /// A parallel executor on a pool of `threads` workers (1 runs the parallel
+    /// path on one worker, for testing it).
+    pub fn parallel(threads: usize) -> Result<Executor, ExecutorError> {
+        if threads == 0 {
+            return Err(ExecutorError::NoThreads);
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("braid-worker-{i}"))
+            .build()?;
+        Ok(Executor {
+            pool: Some(pool),
+            workers: (0..threads)
+                .map(|_| Mutex::new(Scratch::default()))
+                .collect(),
+            always_parallel: false,
+        })
+    }
+
+    /// Makes a parallel executor schedule every run from its DAG, never falling
+    /// back to running it in order (tiny blocks, no parallelism): the same results,
+    /// for testing the parallel path on small blocks.
+    pub fn always_parallel(mut self) -> Executor {
+        self.always_parallel = true;
+        self
+    }
+
+    /// The number of worker threads.
+    pub fn threads(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Executes a block on `chain`: receipts in block order, the chain's world
+    /// advanced by the successful transactions' writes. A block whose transactions'
+    /// gas limits exceed the chain's block gas limit is refused before anything runs.
+    pub fn execute(
+        &mut self,
+        chain: &mut Chain,
+        block: BlockContext,
+        txs: &[Transaction],
+    ) -> Result<BlockOutcome, BlockError> {
+        let limit = chain.block_gas_limit();
+        let declared = txs.iter().fold(0u64, |a, t| a.saturating_add(t.gas_limit));
+        if declared > limit {
+            return Err(BlockError::GasLimit { declared, limit });
+        }
+        let (code, storage) = chain.code_and_storage_mut();
+        Ok(match &self.pool {
+            None => sequential(&mut lock(&self.workers, 0), &code, storage, block, txs),
+            Some(pool) => {
+                let policy = Policy {
+                    always_parallel: self.always_parallel,
+                };
+                parallel(pool, &self.workers, policy, &code, storage, block, txs)
+            }
+        })
+    }
+}
+
+/// Locks worker `i`'s scratch (a poisoned lock only means an earlier block panicked
+/// outside a transaction; the scratch is reset before every use anyway).
+fn lock(workers: &[Mutex<Scratch>], i: usize) -> std::sync::MutexGuard<'_, Scratch> {
+    let m = workers
+        .get(i)
+        .or_else(|| workers.first())
+        .expect("an executor has at least one worker (its constructors make one per thread)");
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The sequential executor: each transaction prepared, run and committed in turn.
+fn sequential(
+    scratch: &mut Scratch,
+    code: &CodeMaps<'_>,
+    storage: &mut Storage,
+    block: BlockContext,
+    txs: &[Transaction],
+) -> BlockOutcome {
+    let started = Instant::now();
+    let view = &CodeView::of(code);
+    let mut receipts = Vec::with_capacity(txs.len());
+    for tx in txs {
+        let Scratch { access, bufs } = &mut *scratch;
+        let receipt = match exec::prepare(view.module_at(&tx.to), tx, access, &mut bufs.memo) {
+            Ok(p) => exec::execute(bufs, view, &*storage, block, tx, &p, access),
+            Err(r) => *r,
+        };
+        if receipt.is_success() {
+            for (k, v) in bufs.writes.entries() {
+                storage.set(*k, *v);
+            }
+        }
+        receipts.push(receipt);
+    }
+    BlockOutcome {
+        graph: None,
+        stats: BlockStats {
+            txs: txs.len(),
+            ran: Ran::Sequential,
+            edges: 0,
+            barriers: 0,
+            fallback_runs: 0,
+            phases: Phases {
+                execute: started.elapsed(),
+                ..Phases::default()
+            },
+        },
+        receipts,
+    }
+}
+
+/// The parallel executor (see the module documentation).
+/// When the parallel executor falls back to running in order.
+#[derive(Clone, Copy, Debug)]
+struct Policy {
+    always_parallel: bool,
+}
+
+fn parallel(
+    pool: &rayon::ThreadPool,
+    workers: &[Mutex<Scratch>],
+    policy: Policy,
+    code: &CodeMaps<'_>,
+    storage: &mut Storage,
+    block: BlockContext,
+    txs: &[Transaction],
+) -> BlockOutcome {
+    let threads = workers.len();
+    let mut phases = Phases::default();
+    let mut stats = BlockStats {
+        txs: txs.len(),
+        ran: Ran::Parallel,
+        edges: 0,
+        barriers: 0,
+        fallback_runs: 0,
+        phases,
+    };
+
+    // 1. access: every transaction prepared once, by all workers.
+    let t0 = Instant::now();
+    let mut preps: Vec<Prep<'_>> = (0..txs.len()).map(|_| Prep::placeholder()).collect();
+    let chunk = txs.len().div_ceil(threads).max(1);
+    pool.scope(|s| {
+        for (w, (out, ins)) in preps.chunks_mut(chunk).zip(txs.chunks(chunk)).enumerate() {
+            s.spawn(move |_| {
+                let mut scratch = lock(workers, w);
+                let memo = &mut scratch.bufs.memo;
+                let view = CodeView::of(code);
+                for (p, tx) in out.iter_mut().zip(ins) {
+                    let mut access = AccessSet::default();
+                    p.prepared =
+                        exec::prepare(view.module_at(&tx.to), tx, &mut access, memo).map_err(Some);
+                    p.keys = access.entries().iter().map(schedule::key_id).collect();
+                    p.access = access;
+                }
+            });
+        }
+    });
+    phases.access = t0.elapsed();
+
+    // 2-4, per run between barriers.
+    let mut receipts: Vec<Receipt> = Vec::with_capacity(txs.len());
+    let mut graph = Graph::default();
+    let mut at = 0;
+    while at < txs.len() {
+        let end = preps
+            .get(at..)
+            .unwrap_or(&[])
+            .iter()
+            .position(|p| p.access.has_whole())
+            .map_or(txs.len(), |i| at + i);
+        if end > at {
+            let run = RunInput {
+                preps: preps.get(at..end).unwrap_or(&[]),
+                txs: txs.get(at..end).unwrap_or(&[]),
+                offset: at,
+            };
+            run_parallel(
+                pool,
+                workers,
+                policy,
+                code,
+                storage,
+                block,
+                run,
+                &mut phases,
+                &mut stats,
+                &mut receipts,
+                &mut graph,
+            );
+        }
+        if let (Some(p), Some(tx)) = (preps.get(end), txs.get(end)) {
+            // A barrier: everything before it is committed; it runs alone.
+            let t = Instant::now();
+            stats.barriers += 1;
+            let mut scratch = lock(workers, 0);
+            let r = run_one(&mut scratch, code, storage, block, tx, p);
+            receipts.push(r);
+            graph.barriers.push(end);
+            phases.execute += t.elapsed();
+        }
+        at = end + 1;
+    }
+    stats.phases = phases;
+    BlockOutcome {
+        receipts,
+        stats,
+        graph: Some(graph),
+    }
+}
+
+/// One run between barriers.
+struct RunInput<'p, 'm> {
+    preps: &'p [Prep<'m>],
+    txs: &'p [Transaction],
+    /// The block index of the run's first transaction.
+    offset: usize,
+}
+
+/// Runs a prepared transaction in order over the world and commits it.
+fn run_one<C: CodeStore + ?Sized>(
+    scratch: &mut Scratch,
+    code: &C,
+    storage: &mut Storage,
+    block: BlockContext,
+    tx: &Transaction,
+    p: &Prep<'_>,
+) -> Receipt {
+    let bufs = &mut scratch.bufs;
+    let receipt = match &p.prepared {
+        Ok(prepared) => exec::execute(bufs, code, &*storage, block, tx, prepared, &p.access),
+        Err(_) => p.failed_receipt(),
+    };
+    if receipt.is_success() {
+        for (k, v) in bufs.writes.entries() {
+            storage.set(*k, *v);
+        }
+    }
+    receipt
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_parallel(
+    pool: &rayon::ThreadPool,
+    workers: &[Mutex<Scratch>],
+    policy: Policy,
+    code: &CodeMaps<'_>,
+    storage: &mut Storage,
+    block: BlockContext,
+    run: RunInput<'_, '_>,
+    phases: &mut Phases,
+    stats: &mut BlockStats,
+    receipts: &mut Vec<Receipt>,
+    graph: &mut Graph,
+) {
+    let RunInput { preps, txs, offset } = run;
+    let t = Instant::now();
+    let dag = Dag::build(preps);
+    stats.edges += dag.edges;
+    let bound = txs.len() as f64 / f64::from(dag.depth.max(1));
+    phases.dag += t.elapsed();
+
+    let t = Instant::now();
+    if !policy.always_parallel && (txs.len() < MIN_PARALLEL_TXS || bound < MIN_BOUND) {
+        stats.fallback_runs += 1;
+        let mut scratch = lock(workers, 0);
+        for (tx, p) in txs.iter().zip(preps) {
+            receipts.push(run_one(&mut scratch, code, storage, block, tx, p));
+        }
+        phases.execute += t.elapsed();
+        graph.runs.push((offset, dag));
+        return;
+    }
+    let run = Run::new(&dag, preps, txs, storage, block);
+    pool.broadcast(|ctx| {
+        let mut scratch = lock(workers, ctx.index());
+        let view = CodeView::of(code);
+        run.work(&mut scratch.bufs, &view);
+    });
+    phases.execute += t.elapsed();
+
+    let t = Instant::now();
+    let done = run.finish();
+    let mut batches: Vec<&[(SlotKey, U256)]> = Vec::with_capacity(done.len());
+    for d in done.iter().flatten() {
+        batches.push(d.writes.entries());
+    }
+    pool.install(|| storage.commit(&batches, workers.len()));
+    drop(batches);
+    for (d, p) in done.into_iter().zip(preps) {
+        receipts.push(match d {
+            Some(d) => d.receipt,
+            None => p.failed_receipt(),
+        });
+    }
+    phases.merge += t.elapsed();
+    graph.runs.push((offset, dag));
+}
