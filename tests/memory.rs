@@ -99,7 +99,10 @@ fn exponential(levels: usize, use_as: &str) -> String {
     for i in 1..=levels {
         s.push_str(&format!("struct W{i} {{ a: W{}, b: W{} }}\n", i - 1, i - 1));
     }
-    s.push_str(&format!("contract C {{\n{}\n}}\n", use_as.replace("WN", &format!("W{levels}"))));
+    s.push_str(&format!(
+        "contract C {{\n{}\n}}\n",
+        use_as.replace("WN", &format!("W{levels}"))
+    ));
     s
 }
 
@@ -133,7 +136,10 @@ fn compiler_memory_is_bounded_on_amplifying_shapes() {
         exponential(40, "storage { s: WN }"),
         exponential(40, "event E(w: WN);"),
         exponential(40, "pub fn f(w: WN) {}"),
-        exponential(40, "fn h() -> WN { h() } pub fn g() { let x = h(); let y = x; }"),
+        exponential(
+            40,
+            "fn h() -> WN { h() } pub fn g() { let x = h(); let y = x; }",
+        ),
         // Within the value limit, copied many times: the module would be far too large.
         exponential(
             14,
@@ -147,7 +153,10 @@ fn compiler_memory_is_bounded_on_amplifying_shapes() {
             14,
             &format!(
                 "storage {{ {} }}",
-                (0..400).map(|i| format!("s{i}: WN")).collect::<Vec<_>>().join(", ")
+                (0..400)
+                    .map(|i| format!("s{i}: WN"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ),
     ];
@@ -191,13 +200,21 @@ fn decoding_memory_is_bounded_per_module_byte() {
     };
     let near_limit = braid_bytecode::encode::encode(&bools(MAX_MODULE_BYTES - 64));
     assert!(near_limit.len() <= MAX_MODULE_BYTES);
-    let (ok, peak) = peak_of(|| {
-        decode(&near_limit).map(|m| braid_vm::verify::verify_owned(m).is_ok())
-    });
+    let (ok, peak) =
+        peak_of(|| decode(&near_limit).map(|m| braid_vm::verify::verify_owned(m).is_ok()));
     let ratio = peak / near_limit.len();
-    eprintln!("decode+verify: {} bytes, peak {peak}, {ratio} per byte", near_limit.len());
-    assert!(matches!(ok, Ok(false)), "too many words: decoded, then rejected");
-    assert!(ratio <= DECODE_BYTES_PER_INPUT_BYTE, "{ratio} bytes per module byte");
+    eprintln!(
+        "decode+verify: {} bytes, peak {peak}, {ratio} per byte",
+        near_limit.len()
+    );
+    assert!(
+        matches!(ok, Ok(false)),
+        "too many words: decoded, then rejected"
+    );
+    assert!(
+        ratio <= DECODE_BYTES_PER_INPUT_BYTE,
+        "{ratio} bytes per module byte"
+    );
     // Beyond the limit: refused before anything is allocated for the module.
     let over = braid_bytecode::encode::encode(&bools(4 * MAX_MODULE_BYTES));
     assert!(over.starts_with(MAGIC));

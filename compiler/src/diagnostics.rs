@@ -339,7 +339,11 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
         }
         text.push_str(&format!(
             "{}: {} not shown (only the first {MAX_RENDERED} diagnostics are)\n",
-            if hidden_errors > 0 { "error" } else { "warning" },
+            if hidden_errors > 0 {
+                "error"
+            } else {
+                "warning"
+            },
             parts.join(" and ")
         ));
     }

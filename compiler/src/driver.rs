@@ -322,13 +322,32 @@ mod tests {
     /// with a bounded window of the line, and one line counts the rest.
     #[test]
     fn many_errors_on_one_long_line_render_bounded_output() {
-        let src = format!("contract C {{ pub fn f() {{ {} }} }}", "let = ; ".repeat(3750));
-        let c = compile_source("long.braid", src.as_bytes(), None, &CompileOptions::default(), Stage::Bytecode);
+        let src = format!(
+            "contract C {{ pub fn f() {{ {} }} }}",
+            "let = ; ".repeat(3750)
+        );
+        let c = compile_source(
+            "long.braid",
+            src.as_bytes(),
+            None,
+            &CompileOptions::default(),
+            Stage::Bytecode,
+        );
         let out = c.render_diagnostics(false);
-        assert_eq!(out.matches("error[E0201]").count(), crate::diagnostics::MAX_RENDERED);
-        assert!(out.contains("error: 3700 more errors not shown"), "{}", &out[out.len() - 300..]);
+        assert_eq!(
+            out.matches("error[E0201]").count(),
+            crate::diagnostics::MAX_RENDERED
+        );
+        assert!(
+            out.contains("error: 3700 more errors not shown"),
+            "{}",
+            &out[out.len() - 300..]
+        );
         assert!(out.contains("could not compile due to 3750 errors"));
-        assert!(out.lines().all(|l| l.chars().count() < 400), "source lines are clipped");
+        assert!(
+            out.lines().all(|l| l.chars().count() < 400),
+            "source lines are clipped"
+        );
         assert!(out.len() < 50 * 1024, "{} bytes of output", out.len());
         // Columns are those of the original line, also past the clipped part.
         assert!(out.contains("long.braid:1:423"), "{out}");

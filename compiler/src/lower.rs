@@ -327,12 +327,16 @@ impl<'p> ModuleCx<'p> {
                 if let Some(&memo) = self.struct_memo.borrow().get(&s.0) {
                     return memo;
                 }
-                let shape = self.program.structs.get(s.0 as usize).map_or((0, 1), |def| {
-                    def.fields.iter().fold((0u32, 1u64), |(w, n), (_, t)| {
-                        let (tw, tn) = self.shape(t, depth + 1);
-                        (w.saturating_add(tw), n.saturating_add(tn))
-                    })
-                });
+                let shape = self
+                    .program
+                    .structs
+                    .get(s.0 as usize)
+                    .map_or((0, 1), |def| {
+                        def.fields.iter().fold((0u32, 1u64), |(w, n), (_, t)| {
+                            let (tw, tn) = self.shape(t, depth + 1);
+                            (w.saturating_add(tw), n.saturating_add(tn))
+                        })
+                    });
                 self.struct_memo.borrow_mut().insert(s.0, shape);
                 shape
             }

@@ -177,7 +177,12 @@ impl<'f, 'a> Files<'f> for Shown<'f, 'a> {
             .unwrap_or_else(|next| next.saturating_sub(1)))
     }
 
-    fn column_number(&'f self, id: usize, line_index: usize, byte_index: usize) -> Result<usize, Error> {
+    fn column_number(
+        &'f self,
+        id: usize,
+        line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, Error> {
         let f = self.files.get(id).ok_or(Error::FileMissing)?;
         let orig_line_start = f.orig_starts.get(line_index).copied().unwrap_or(0);
         let orig = f.unmap(byte_index).max(orig_line_start);

@@ -649,9 +649,7 @@ fn too_many_access_patterns_are_rejected() {
         .next()
         .expect("token() has a summary");
     m.functions[1].access = vec![p; braid_bytecode::MAX_ACCESS_PATTERNS + 1];
-    assert!(
-        matches!(kind_of(&m), VerifyErrorKind::TooLarge(s) if s.contains("access patterns"))
-    );
+    assert!(matches!(kind_of(&m), VerifyErrorKind::TooLarge(s) if s.contains("access patterns")));
 }
 
 #[test]
@@ -667,7 +665,8 @@ fn modules_beyond_the_size_limit_are_rejected() {
 fn storage_values_at_the_word_limit_verify_and_beyond_do_not() {
     let wide = |n: usize| ValueType::Tuple(vec![ValueType::U8; n]);
     let mut m = token();
-    m.storage.push(scalar("wide", wide(braid_bytecode::MAX_VALUE_WORDS)));
+    m.storage
+        .push(scalar("wide", wide(braid_bytecode::MAX_VALUE_WORDS)));
     assert!(verify(&m).is_ok());
     let mut m = token();
     m.storage

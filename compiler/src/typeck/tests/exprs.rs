@@ -510,7 +510,10 @@ fn struct_cycles_report_the_struct_on_the_cycle() {
         .collect();
     let out = check(&format!("{chain} struct S2000 {{ x: u64 }}"));
     assert_eq!(out.matches("[E0604]").count(), 1, "{out}");
-    assert!(out.contains("the struct `S1937` nests 65 levels deep"), "{out}");
+    assert!(
+        out.contains("the struct `S1937` nests 65 levels deep"),
+        "{out}"
+    );
     assert!(!out.contains("E0419"), "{out}");
 }
 
@@ -545,7 +548,10 @@ fn too_many_local_words_is_e0601() {
     assert!(out.contains("`f` needs 61440 words"), "{out}");
     // D itself flattens to 65,536 words: reported once, at its declaration.
     let out = check(&src.replace("fn g(x: C)", "fn g(x: D)"));
-    assert!(out.contains("[E0602]: the struct `D` flattens to 65536 words"), "{out}");
+    assert!(
+        out.contains("[E0602]: the struct `D` flattens to 65536 words"),
+        "{out}"
+    );
 }
 
 #[test]
