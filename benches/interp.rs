@@ -293,52 +293,11 @@ fn swap_block(w: &DexWorld, seed: u64) -> Vec<Transaction> {
         .collect()
 }
 
-/// The native floor: the Token's `transfer` written in plain Rust over a std map.
-mod native {
-    use super::Address;
-    use std::collections::HashMap;
-
-    /// What a native transfer returns: the `Transfer` event, or the revert reason.
-    pub type Outcome = Result<(Address, Address, u128), &'static str>;
-
-    /// Balances of one token.
-    #[derive(Clone, Default)]
-    pub struct Ledger {
-        /// Non-zero balances by holder.
-        pub balances: HashMap<Address, u128>,
-    }
-
-    impl Ledger {
-        /// `Token.transfer` (via `move_tokens`): checked debit, checked credit,
-        /// `from == to` leaves the balance unchanged, zero balances are absent.
-        pub fn transfer(&mut self, from: Address, to: Address, amount: u128) -> Outcome {
-            let have = self.balances.get(&from).copied().unwrap_or(0);
-            if have < amount {
-                return Err("insufficient balance");
-            }
-            set(&mut self.balances, from, have - amount);
-            let dest = self.balances.get(&to).copied().unwrap_or(0);
-            let credited = dest.checked_add(amount).ok_or("overflow")?;
-            set(&mut self.balances, to, credited);
-            Ok((from, to, amount))
-        }
-    }
-
-    fn set(m: &mut HashMap<Address, u128>, k: Address, v: u128) {
-        if v == 0 {
-            m.remove(&k);
-        } else {
-            m.insert(k, v);
-        }
-    }
-
-    /// Runs a block of `(from, to, amount)` transfers in order.
-    pub fn execute_block(ledger: &mut Ledger, txs: &[(Address, Address, u128)]) -> Vec<Outcome> {
-        txs.iter()
-            .map(|&(from, to, amount)| ledger.transfer(from, to, amount))
-            .collect()
-    }
-}
+/// The native floor: the Token's `transfer` written in plain Rust over a std map (the
+/// one copy, shared with `braid bench`).
+#[path = "../src/bench/native.rs"]
+#[allow(dead_code)]
+mod native;
 
 fn bench_transfers(c: &mut Criterion, token_module: &Module) {
     let mut g = c.benchmark_group("transfers");

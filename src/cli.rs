@@ -53,6 +53,8 @@ pub enum Command {
     Test(TestArgs),
     /// An interactive session: evaluate expressions, deploy contracts, send transactions.
     Repl(ReplArgs),
+    /// Benchmark the executors on DeFi workloads: sequential, parallel, native floor.
+    Bench(BenchArgs),
 }
 
 /// `braid repl`.
@@ -72,6 +74,85 @@ data directory.
 
 Exit status: 0 at the end of the input, 1 if an input of a script could not be parsed as a
 command at all (an unknown command, a syntax error), 2 usage or I/O error.";
+
+/// A `braid bench` workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchWorkload {
+    /// Token transfers among N accounts (`--accounts`).
+    Transfers,
+    /// Dex swaps across P pools (`--pools`) by U users (`--users`).
+    Swaps,
+    /// Supply / borrow / repay across M markets (`--markets`).
+    Lending,
+    /// Stake / withdraw / claim across K Staking instances (`--instances`).
+    Staking,
+    /// All of the above mixed in one block.
+    #[value(name = "defi-mix")]
+    DefiMix,
+}
+
+/// The engines `braid bench` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchEngine {
+    /// The reference interpreter.
+    Interp,
+    /// The Cranelift JIT.
+    Jit,
+    /// Both, one after the other.
+    Both,
+}
+
+/// `braid bench`.
+#[derive(Debug, Args)]
+#[command(after_long_help = BENCH_AFTER_HELP)]
+pub struct BenchArgs {
+    /// The workload; none runs the default suite (defi-mix, then transfers at 10,000 and
+    /// at 2 accounts).
+    #[arg(value_enum, value_name = "WORKLOAD")]
+    pub workload: Option<BenchWorkload>,
+    /// Funded accounts of `transfers` (at least 2).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub accounts: usize,
+    /// Pools of `swaps` and `defi-mix`.
+    #[arg(long, value_name = "P", default_value_t = 100)]
+    pub pools: usize,
+    /// Users of `swaps`, `lending`, `staking` and `defi-mix`.
+    #[arg(long, value_name = "U", default_value_t = 1_000)]
+    pub users: usize,
+    /// Markets of `lending` and `defi-mix`.
+    #[arg(long, value_name = "M", default_value_t = 16)]
+    pub markets: usize,
+    /// Staking instances of `staking` and `defi-mix`.
+    #[arg(long, value_name = "K", default_value_t = 16)]
+    pub instances: usize,
+    /// Transactions per block.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub txs: usize,
+    /// Blocks per run.
+    #[arg(long, value_name = "B", default_value_t = 5)]
+    pub blocks: usize,
+    /// Parallel runs use 1..=T worker threads (default: every core).
+    #[arg(long, value_name = "T")]
+    pub threads: Option<NonZeroUsize>,
+    /// The engine(s) to measure.
+    #[arg(long, value_enum, default_value_t = BenchEngine::Interp)]
+    pub engine: BenchEngine,
+    /// The seed of the workloads' pseudo-random choices.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const BENCH_AFTER_HELP: &str = "\
+Each workload is set up (contracts compiled, deployed, accounts funded, pools, markets and
+reward periods created) before anything is timed; then the same blocks run on a fresh copy
+of the set-up chain in each mode: sequential, parallel with 1..=T threads, and (transfers,
+swaps) the hand-written native Rust floor. TPS counts only the executor's calls.
+Every parallel run's receipts and final digest are compared with the sequential run's.
+
+Exit status: 0 ok, 1 a parallel run disagrees with the sequential one, 2 usage error.";
 
 /// `braid compile`.
 #[derive(Debug, Args)]
@@ -128,6 +209,9 @@ pub enum Emit {
     Ast,
     /// Each public function's access summary (callees expanded).
     Access,
+    /// For every pair of public functions, whether two calls by different senders
+    /// with different arguments can conflict, and on which storage.
+    Conflicts,
     /// The disassembled bytecode of each contract.
     Bytecode,
     /// The JIT's Cranelift IR (needs the JIT engine).
@@ -253,6 +337,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => crate::run_cmd::run(&args, cli.color),
         Command::Test(args) => crate::test_cmd::test(&args, cli.color),
         Command::Repl(args) => crate::repl::run(&args, cli.color),
+        Command::Bench(args) => crate::bench::bench(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -322,6 +407,12 @@ mod tests {
         assert_eq!(args.output, Some(PathBuf::from("out")));
         assert_eq!(args.emit, Some(Emit::Access));
         assert_eq!(args.include, vec![PathBuf::from("x"), PathBuf::from("y")]);
+        let cli = Cli::try_parse_from(["braid", "compile", "a.braid", "--emit", "conflicts"])
+            .expect("valid command line");
+        let Command::Compile(args) = cli.command else {
+            panic!("expected compile")
+        };
+        assert_eq!(args.emit, Some(Emit::Conflicts));
     }
 
     #[test]
@@ -369,6 +460,9 @@ mod tests {
             &["braid", "compile"],
             &["braid", "compile", "a.braid", "--emit", "nope"],
             &["braid", "run", "s.toml", "--threads", "0"],
+            &["braid", "bench", "nope"],
+            &["braid", "bench", "--threads", "0"],
+            &["braid", "bench", "--engine", "gpu"],
         ] {
             let err = Cli::try_parse_from(argv).expect_err("invalid command line");
             assert_eq!(err.exit_code(), 2, "{argv:?}");

@@ -5,6 +5,7 @@
 //! 2 a usage or I/O error. Nothing exits 101: every command runs on a worker thread
 //! with a large stack, and a panic (a bug) is reported as an internal error, exit 1.
 
+mod bench;
 mod cli;
 mod compile_cmd;
 mod output;
@@ -14,6 +15,11 @@ mod repl;
 mod run_cmd;
 mod scenario;
 mod test_cmd;
+
+/// mimalloc: thread-local free lists and no heap trimming between blocks (a block
+/// allocates receipts and write sets on every worker and frees them at its merge).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::io::Write;
 use std::process::ExitCode;

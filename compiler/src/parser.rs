@@ -11,6 +11,7 @@
 mod build;
 mod depth;
 mod heads;
+mod unsupported;
 
 #[cfg(test)]
 mod tests;
@@ -76,6 +77,7 @@ pub fn parse_tokens(file: FileId, tokens: &[Token], diags: &mut Diagnostics) -> 
     let mut ctx = build::Ctx::new(file);
     let mut damage = lexical_damage(file, diags);
     let tokens = heads::wrap_struct_literals_in_heads(file, tokens, &mut ctx.diags);
+    let tokens = unsupported::remove_unsupported_items(&tokens, &mut ctx.diags);
     let mut tokens = &tokens[..];
     // Too deep to parse: parse up to the cut, where the file now "ends" (reported).
     if let Some(cut) = depth::cut_too_deep(tokens, &mut ctx.diags) {

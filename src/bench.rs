@@ -1,0 +1,487 @@
+//! `braid bench [WORKLOAD] [options]` (cli spec; vm spec §7): the main job.
+//!
+//! For each workload: build it ([`workload::build`]: compile, deploy, set up; never
+//! timed), then run the same blocks on a fresh O(1) clone of the set-up chain in each
+//! mode: the sequential executor, the parallel executor on 1..=T threads, and for
+//! `transfers` and `swaps` the native Rust floor ([`native`]). Only the executor's
+//! `execute` calls are timed. Every parallel run's receipts and final digest are
+//! compared with the sequential run's; the native floor's outcomes with the
+//! sequential receipts. Any disagreement exits 1 after the report is printed.
+
+pub mod native;
+pub mod report;
+pub mod workload;
+
+use crate::cli::{BenchArgs, BenchEngine, BenchWorkload, CommandError};
+use braid_vm::{BlockOutcome, Executor, GraphStats, Receipt};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use report::{GraphSummary, Machine, PhasesMs, Report, Row};
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+use workload::{Kind, Params, Workload};
+
+/// The default suite's workloads: `defi-mix`, then `transfers` at 10,000 and at 2
+/// accounts.
+pub fn default_suite(params: &Params) -> Vec<(Kind, Params)> {
+    vec![
+        (Kind::DefiMix, *params),
+        (
+            Kind::Transfers,
+            Params {
+                accounts: 10_000,
+                ..*params
+            },
+        ),
+        (
+            Kind::Transfers,
+            Params {
+                accounts: 2,
+                ..*params
+            },
+        ),
+    ]
+}
+
+/// Runs `braid bench`.
+pub fn bench(args: &BenchArgs) -> Result<(), CommandError> {
+    let engines = engines(args.engine)?;
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        std::num::NonZeroUsize::get,
+    );
+    let params = Params {
+        accounts: args.accounts,
+        pools: args.pools,
+        users: args.users,
+        markets: args.markets,
+        instances: args.instances,
+        txs: args.txs,
+        blocks: args.blocks,
+        seed: args.seed,
+    };
+    let suite = match args.workload {
+        None => default_suite(&params),
+        Some(w) => vec![(kind_of(w), params)],
+    };
+    for (kind, p) in &suite {
+        p.check(*kind)
+            .map_err(|e| CommandError::Usage(e.to_string()))?;
+    }
+    let contracts =
+        workload::compile_contracts().map_err(|e| CommandError::Input(e.to_string()))?;
+
+    // Steps: one per set-up workload and one per block per run.
+    let runs_per_engine = 1 + threads;
+    let total: u64 = suite
+        .iter()
+        .map(|(kind, p)| {
+            let native = usize::from(matches!(kind, Kind::Transfers | Kind::Swaps));
+            (1 + p.blocks * (runs_per_engine * engines.len() + native)) as u64
+        })
+        .sum();
+    let progress = progress_bar(total);
+
+    let mut report = Report {
+        machine: Machine::detect(),
+        results: Vec::new(),
+        workloads: Vec::new(),
+    };
+    let mut problems = Vec::new();
+    for (kind, p) in &suite {
+        progress.set_message(format!("{} {}: setting up", kind.name(), p.label(*kind)));
+        let w = workload::build(*kind, p, &contracts)
+            .map_err(|e| CommandError::Input(e.to_string()))?;
+        progress.inc(1);
+        for engine in &engines {
+            run_workload(&w, engine, threads, &progress, &mut report, &mut problems)?;
+        }
+    }
+    progress.finish_and_clear();
+
+    let text = if args.json {
+        report.to_json_text()
+    } else {
+        report.to_table()
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CommandError::Io(format!("cannot write to stdout: {e}")))?;
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        for p in &problems {
+            eprintln!("mismatch: {p}");
+        }
+        Err(CommandError::Input(format!(
+            "{} run{} disagreed with the sequential executor",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        )))
+    }
+}
+
+fn kind_of(w: BenchWorkload) -> Kind {
+    match w {
+        BenchWorkload::Transfers => Kind::Transfers,
+        BenchWorkload::Swaps => Kind::Swaps,
+        BenchWorkload::Lending => Kind::Lending,
+        BenchWorkload::Staking => Kind::Staking,
+        BenchWorkload::DefiMix => Kind::DefiMix,
+    }
+}
+
+/// The engines to run: the JIT is not part of `braid_vm` yet, so `jit` is a usage
+/// error and `both` runs the interpreter with a note.
+fn engines(engine: BenchEngine) -> Result<Vec<&'static str>, CommandError> {
+    match engine {
+        BenchEngine::Interp => Ok(vec!["interp"]),
+        BenchEngine::Jit => Err(CommandError::Usage(
+            "the JIT engine is not available in this build of braid; use --engine interp".into(),
+        )),
+        BenchEngine::Both => {
+            eprintln!(
+                "note: the JIT engine is not available in this build; measuring the interpreter only"
+            );
+            Ok(vec!["interp"])
+        }
+    }
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+fn progress_bar(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// One run of a workload's blocks on one executor.
+struct VmRun {
+    /// Wall time of the `execute` calls.
+    elapsed: Duration,
+    /// Phases summed over blocks.
+    phases: [Duration; 4],
+    /// Each block's receipts.
+    receipts: Vec<Vec<Receipt>>,
+    /// The final digest.
+    digest: [u8; 32],
+    /// Each block's conflict-graph statistics (parallel executor only).
+    graphs: Vec<GraphStats>,
+    /// Edges, barriers and fallback runs summed over blocks.
+    edges: usize,
+    barriers: usize,
+    fallback_runs: usize,
+    /// Peak RSS during the run.
+    peak_rss_mb: Option<f64>,
+}
+
+fn run_vm(
+    w: &Workload,
+    mut executor: Executor,
+    progress: &ProgressBar,
+) -> Result<VmRun, CommandError> {
+    report::reset_peak_rss();
+    let mut chain = w.chain.clone();
+    let mut run = VmRun {
+        elapsed: Duration::ZERO,
+        phases: [Duration::ZERO; 4],
+        receipts: Vec::with_capacity(w.blocks.len()),
+        digest: [0; 32],
+        graphs: Vec::new(),
+        edges: 0,
+        barriers: 0,
+        fallback_runs: 0,
+        peak_rss_mb: None,
+    };
+    for block in &w.blocks {
+        let started = Instant::now();
+        let outcome = executor.execute(&mut chain, block.ctx, &block.txs);
+        let elapsed = started.elapsed();
+        let outcome: BlockOutcome = outcome.map_err(|e| {
+            CommandError::Input(format!("{} block {}: {e}", w.kind.name(), block.ctx.number))
+        })?;
+        run.elapsed += elapsed;
+        let ph = outcome.stats.phases;
+        for (sum, d) in run
+            .phases
+            .iter_mut()
+            .zip([ph.access, ph.dag, ph.execute, ph.merge])
+        {
+            *sum += d;
+        }
+        run.edges += outcome.stats.edges;
+        run.barriers += outcome.stats.barriers;
+        run.fallback_runs += outcome.stats.fallback_runs;
+        if let Some(g) = outcome.graph_stats() {
+            run.graphs.push(g);
+        }
+        run.receipts.push(outcome.receipts);
+        progress.inc(1);
+    }
+    run.peak_rss_mb = report::peak_rss_mb();
+    run.digest = chain.digest();
+    Ok(run)
+}
+
+/// Where a run disagrees with the sequential one, if anywhere.
+pub fn compare(
+    seq_receipts: &[Vec<Receipt>],
+    seq_digest: &[u8; 32],
+    receipts: &[Vec<Receipt>],
+    digest: &[u8; 32],
+) -> Option<String> {
+    if seq_receipts.len() != receipts.len() {
+        return Some(format!(
+            "{} blocks of receipts instead of {}",
+            receipts.len(),
+            seq_receipts.len()
+        ));
+    }
+    for (b, (s, p)) in seq_receipts.iter().zip(receipts).enumerate() {
+        if s.len() != p.len() {
+            return Some(format!(
+                "block {b}: {} receipts instead of {}",
+                p.len(),
+                s.len()
+            ));
+        }
+        if let Some(i) = s.iter().zip(p).position(|(x, y)| x != y) {
+            return Some(format!("block {b}: receipt {i} differs"));
+        }
+    }
+    if seq_digest != digest {
+        return Some(format!(
+            "final digest {} instead of {}",
+            hex::encode(digest),
+            hex::encode(seq_digest)
+        ));
+    }
+    None
+}
+
+fn ms_per_block(d: Duration, blocks: usize) -> f64 {
+    d.as_secs_f64() * 1000.0 / blocks.max(1) as f64
+}
+
+fn tps(txs: usize, elapsed: Duration) -> f64 {
+    let s = elapsed.as_secs_f64();
+    if s > 0.0 { txs as f64 / s } else { 0.0 }
+}
+
+fn mean(xs: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// Runs every mode of one workload on one engine; appends rows and, once per
+/// workload, the conflict-graph summary.
+fn run_workload(
+    w: &Workload,
+    engine: &str,
+    threads: usize,
+    progress: &ProgressBar,
+    report: &mut Report,
+    problems: &mut Vec<String>,
+) -> Result<(), CommandError> {
+    let blocks = w.blocks.len();
+    let txs: usize = w.blocks.iter().map(|b| b.txs.len()).sum();
+    let name = w.kind.name();
+    let row = |mode: &str, threads: usize, run_tps: f64, seq_tps: f64| Row {
+        workload: name.to_string(),
+        params: w.params.clone(),
+        engine: engine.to_string(),
+        mode: mode.to_string(),
+        threads,
+        txs,
+        tps: run_tps,
+        speedup: if seq_tps > 0.0 {
+            run_tps / seq_tps
+        } else {
+            0.0
+        },
+        parallelism_bound: None,
+        phases_ms: PhasesMs::default(),
+        peak_rss_mb: None,
+        digest_match: None,
+    };
+    let phases_ms = |p: &[Duration; 4]| PhasesMs {
+        access: ms_per_block(p[0], blocks),
+        dag: ms_per_block(p[1], blocks),
+        execute: ms_per_block(p[2], blocks),
+        merge: ms_per_block(p[3], blocks),
+    };
+
+    progress.set_message(format!("{name} {}: sequential", w.params));
+    let seq = run_vm(w, Executor::sequential(), progress)?;
+    let seq_tps = tps(txs, seq.elapsed);
+    report.results.push(Row {
+        phases_ms: phases_ms(&seq.phases),
+        peak_rss_mb: seq.peak_rss_mb,
+        digest_match: Some(true),
+        ..row("sequential", 1, seq_tps, seq_tps)
+    });
+
+    let mut summary: Option<GraphSummary> = None;
+    for t in 1..=threads {
+        progress.set_message(format!("{name} {}: parallel, {t} thread(s)", w.params));
+        let executor = Executor::parallel(t).map_err(|e| CommandError::Io(e.to_string()))?;
+        let par = run_vm(w, executor, progress)?;
+        let mismatch = compare(&seq.receipts, &seq.digest, &par.receipts, &par.digest);
+        if let Some(m) = &mismatch {
+            problems.push(format!("{name} {} ({engine}, {t} threads): {m}", w.params));
+        }
+        let bound =
+            (!par.graphs.is_empty()).then(|| mean(par.graphs.iter().map(|g| g.parallelism_bound)));
+        report.results.push(Row {
+            parallelism_bound: bound,
+            phases_ms: phases_ms(&par.phases),
+            peak_rss_mb: par.peak_rss_mb,
+            digest_match: Some(mismatch.is_none()),
+            ..row("parallel", t, tps(txs, par.elapsed), seq_tps)
+        });
+        if summary.is_none() {
+            summary = Some(GraphSummary {
+                workload: name.to_string(),
+                params: w.params.clone(),
+                blocks,
+                txs_per_block: w.blocks.first().map_or(0, |b| b.txs.len()),
+                failed_txs: seq
+                    .receipts
+                    .iter()
+                    .flatten()
+                    .filter(|r| !r.is_success())
+                    .count(),
+                parallelism_bound: mean(par.graphs.iter().map(|g| g.parallelism_bound)),
+                components: mean(par.graphs.iter().map(|g| g.components as f64)),
+                largest_component_share: mean(par.graphs.iter().map(|g| g.largest_component_share)),
+                edges: par.edges as f64 / blocks.max(1) as f64,
+                barriers: par.barriers,
+                fallback_runs: par.fallback_runs,
+                block_gas_limit: w.raised_gas_limit,
+            });
+        }
+    }
+
+    if let Some(n) = &w.native {
+        progress.set_message(format!("{name} {}: native", w.params));
+        report::reset_peak_rss();
+        let mut world = n.world.clone();
+        let mut elapsed = Duration::ZERO;
+        let mut outcomes = Vec::with_capacity(n.blocks.len());
+        for ops in &n.blocks {
+            let started = Instant::now();
+            let out: Vec<native::OpOutcome> = ops.iter().map(|op| world.apply(op)).collect();
+            elapsed += started.elapsed();
+            outcomes.push(out);
+            progress.inc(1);
+        }
+        let peak = report::peak_rss_mb();
+        if let Some(m) = compare_native(&seq.receipts, &outcomes) {
+            problems.push(format!("{name} {} (native floor): {m}", w.params));
+        }
+        let run_tps = tps(txs, elapsed);
+        report.results.push(Row {
+            phases_ms: PhasesMs {
+                execute: ms_per_block(elapsed, blocks),
+                ..PhasesMs::default()
+            },
+            peak_rss_mb: peak,
+            engine: "native".to_string(),
+            ..row("native", 1, run_tps, seq_tps)
+        });
+    }
+    if let Some(s) = summary
+        && !report
+            .workloads
+            .iter()
+            .any(|g| g.workload == s.workload && g.params == s.params)
+    {
+        report.workloads.push(s);
+    }
+    Ok(())
+}
+
+/// Where the native floor's outcomes disagree with the sequential receipts: success
+/// or failure, and the amount a swap bought (a transfer returns `true`).
+pub fn compare_native(seq: &[Vec<Receipt>], native: &[Vec<native::OpOutcome>]) -> Option<String> {
+    for (b, (rs, os)) in seq.iter().zip(native).enumerate() {
+        if rs.len() != os.len() {
+            return Some(format!(
+                "block {b}: {} outcomes instead of {}",
+                os.len(),
+                rs.len()
+            ));
+        }
+        for (i, (r, o)) in rs.iter().zip(os).enumerate() {
+            let agree = match o {
+                Ok(v) => r.is_success() && r.ret.first() == Some(&braid_vm::U256::from(*v)),
+                Err(_) => !r.is_success(),
+            };
+            if !agree {
+                return Some(format!(
+                    "block {b}: transaction {i}: native {o:?}, VM {:?} returning {:?}",
+                    r.status, r.ret
+                ));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use braid_vm::{Failure, ValueType};
+
+    fn ok(v: u64) -> Receipt {
+        Receipt {
+            status: Ok(()),
+            gas_used: 10,
+            ret: vec![braid_vm::U256::from(v)],
+            ret_type: ValueType::unit(),
+            events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn compare_finds_receipt_and_digest_differences() {
+        let seq = vec![vec![ok(1), ok(2)]];
+        assert_eq!(compare(&seq, &[1; 32], &seq.clone(), &[1; 32]), None);
+        let other = vec![vec![ok(1), ok(3)]];
+        assert_eq!(
+            compare(&seq, &[1; 32], &other, &[1; 32]).as_deref(),
+            Some("block 0: receipt 1 differs")
+        );
+        assert!(
+            compare(&seq, &[1; 32], &seq.clone(), &[2; 32])
+                .is_some_and(|m| m.starts_with("final digest"))
+        );
+        assert!(compare(&seq, &[1; 32], &[], &[1; 32]).is_some());
+    }
+
+    #[test]
+    fn compare_native_checks_status_and_amount() {
+        let failed = Receipt::failed(Failure::Revert("K".into()), 5, ValueType::unit());
+        let seq = vec![vec![ok(7), failed]];
+        assert_eq!(compare_native(&seq, &[vec![Ok(7), Err("K")]]), None);
+        assert!(compare_native(&seq, &[vec![Ok(8), Err("K")]]).is_some());
+        assert!(compare_native(&seq, &[vec![Ok(7), Ok(1)]]).is_some());
+        assert!(compare_native(&seq, &[vec![Ok(7)]]).is_some());
+    }
+
+    #[test]
+    fn default_suite_is_defi_mix_then_transfers_at_10000_and_2() {
+        let suite = default_suite(&Params::default());
+        let shape: Vec<(&str, String)> =
+            suite.iter().map(|(k, p)| (k.name(), p.label(*k))).collect();
+        assert_eq!(shape[0].0, "defi-mix");
+        assert_eq!(shape[1], ("transfers", "accounts=10000".to_string()));
+        assert_eq!(shape[2], ("transfers", "accounts=2".to_string()));
+        assert_eq!(shape.len(), 3);
+    }
+}
