@@ -169,3 +169,66 @@ proptest! {
         prop_assert!(r.is_ok(), "{}", r.err().unwrap_or_default());
     }
 }
+
+/// A contract at or around one of the format's limits: a storage value of
+/// `copies` × 2^`doubling` words, struct nesting `depth` levels deep (plus the
+/// storage value's own level), optionally an empty storage value, and a function
+/// with `patterns` access patterns.
+fn at_the_limits(doubling: u32, copies: usize, depth: u32, empty: bool, patterns: usize) -> String {
+    let mut s = String::from("struct W0 { a: u64 }\n");
+    for i in 1..=doubling {
+        s.push_str(&format!("struct W{i} {{ a: W{}, b: W{} }}\n", i - 1, i - 1));
+    }
+    s.push_str("struct D0 { a: u64 }\n");
+    for i in 1..depth {
+        s.push_str(&format!("struct D{i} {{ a: D{} }}\n", i - 1));
+    }
+    s.push_str("struct Nothing {}\ncontract C {\n    storage {\n");
+    let wide = vec![format!("W{doubling}"); copies].join(", ");
+    s.push_str(&format!("        wide: ({wide}, u8),\n"));
+    s.push_str(&format!("        deep: D{},\n", depth.saturating_sub(1)));
+    if empty {
+        s.push_str("        nothing: Nothing,\n");
+    }
+    s.push_str("        m: map<u64, u64>,\n    }\n");
+    let reads: Vec<String> = (0..patterns).map(|i| format!("m[{i}]")).collect();
+    s.push_str(&format!(
+        "    pub view fn f() -> u64\n        reads m[0]{}{}\n    {{\n        m[0]\n    }}\n}}\n",
+        if reads.len() > 1 { ", " } else { "" },
+        reads[1.min(reads.len())..].join(", ")
+    ));
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Whatever the compiler emits the verifier accepts, for every limit: a contract
+    /// around the value-word, nesting, empty-value and access-pattern limits either
+    /// fails to compile with a diagnostic naming the limit, or verifies.
+    #[test]
+    fn at_every_limit_the_compiler_rejects_what_the_verifier_would(
+        doubling in 10u32..16,
+        copies in 1usize..3,
+        depth in 60u32..68,
+        empty in any::<bool>(),
+        patterns in prop_oneof![1usize..8, 1020usize..1030],
+    ) {
+        let src = at_the_limits(doubling, copies, depth, empty, patterns);
+        let c = compile(src.as_bytes());
+        let words = copies * (1usize << doubling) + 1;
+        // The storage value `deep` is `D{depth - 1}`: depth structs around a u64.
+        let too_deep = depth + 1 > 64;
+        let over = words > 65_535 || too_deep || empty || patterns > 1024;
+        let text = c.render_diagnostics(false);
+        prop_assert_eq!(c.has_errors(), over, "{}", text);
+        if over {
+            let code_named = (words > 65_535 && text.contains("E0602"))
+                || (too_deep && text.contains("E0604"))
+                || (empty && text.contains("E0603"))
+                || (patterns > 1024 && text.contains("E0606"));
+            prop_assert!(code_named, "{}", text);
+        }
+        prop_assert!(compile_and_verify(src.as_bytes()).is_ok());
+    }
+}

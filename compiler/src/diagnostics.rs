@@ -4,13 +4,14 @@
 //! Passes push [`Diagnostic`]s into a [`Diagnostics`] bag and keep going; the driver
 //! decides when errors block the next pass.
 
+mod clip;
 pub(crate) mod similar;
 
 use crate::source::SourceMap;
 use crate::span::Span;
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term;
+use std::collections::BTreeMap;
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,6 +101,12 @@ codes! {
     Contention = "W0503", Warning, "a `pub fn` writing a scalar field or a whole map: every call conflicts";
     // Limits.
     TooManyLocals = "E0601", Error, "a function with more locals than the VM allows";
+    TypeTooLarge = "E0602", Error, "a type that flattens to more words or nested types than the VM allows";
+    EmptyStorageValue = "E0603", Error, "a storage value that holds no data (`()` or an empty struct)";
+    TypeTooDeep = "E0604", Error, "a type nested deeper than the VM's limit of 64 levels";
+    TooManyEntries = "E0605", Error, "a contract with more fields, events, functions, imports, constants or strings than bytecode can index";
+    TooManyPatterns = "E0606", Error, "a function whose access summary has more patterns than the VM allows";
+    ModuleTooLarge = "E0607", Error, "a contract whose bytecode would be larger than the VM accepts";
 }
 
 /// The lints about style and design rather than correctness: unused names (W0401,
@@ -247,30 +254,66 @@ impl Extend<Diagnostic> for Diagnostics {
     }
 }
 
+/// The most diagnostics rendered: after these, one line says how many more there are.
+/// Each diagnostic shows a bounded window of its source (see [`clip`]), so the
+/// rendered output is bounded whatever the input.
+pub const MAX_RENDERED: usize = 50;
+
 /// Renders diagnostics in the rustc style with file:line:col, the source line, labels,
-/// notes and help, followed by a summary line.
+/// notes and help, followed by a summary line. At most [`MAX_RENDERED`] are shown; a
+/// line then counts the errors and warnings left out.
 pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String {
-    let mut files = SimpleFiles::new();
-    let ids: Vec<usize> = sources
+    let files: Vec<clip::ShownFile<'_>> = sources
         .iter()
-        .map(|(_, f)| files.add(f.name.clone(), f.text.clone()))
+        .map(|(_, f)| clip::ShownFile::new(f.name.clone(), &f.text))
         .collect();
+    let long: Vec<bool> = files.iter().map(clip::ShownFile::has_long_lines).collect();
     let config = term::Config::default();
     let mut out: Vec<u8> = Vec::new();
-    for d in diags {
+    for d in diags.iter().take(MAX_RENDERED) {
         let sev = match d.severity() {
             Severity::Error => cs::Severity::Error,
             Severity::Warning => cs::Severity::Warning,
         };
-        let file_of = |s: Span| ids.get(s.file.0 as usize).copied().unwrap_or(0);
+        let file_of = |s: Span| {
+            let i = s.file.0 as usize;
+            if i < files.len() { i } else { 0 }
+        };
+        let all_labels = || std::iter::once(&d.primary).chain(&d.secondary);
+        // Files with long lines are shown clipped around this diagnostic's labels.
+        let mut clipped: BTreeMap<usize, clip::ShownFile<'_>> = BTreeMap::new();
+        for l in all_labels() {
+            let i = file_of(l.span);
+            if long.get(i).copied().unwrap_or(false) && !clipped.contains_key(&i) {
+                let anchors: Vec<usize> = all_labels()
+                    .filter(|m| file_of(m.span) == i)
+                    .map(|m| m.span.lo as usize)
+                    .collect();
+                if let Some(f) = files.get(i) {
+                    clipped.insert(i, f.clipped(&anchors));
+                }
+            }
+        }
+        let shown = clip::Shown {
+            files: files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| clipped.get(&i).unwrap_or(f))
+                .collect(),
+        };
+        let range = |l: &Label| {
+            let f = shown.files.get(file_of(l.span));
+            let lo = f.map_or(0, |f| f.map(l.span.lo as usize));
+            let hi = f.map_or(0, |f| f.map(l.span.hi as usize));
+            lo..hi.max(lo)
+        };
         let mut labels = vec![
-            cs::Label::primary(file_of(d.primary.span), d.primary.span.range())
+            cs::Label::primary(file_of(d.primary.span), range(&d.primary))
                 .with_message(d.primary.message.clone()),
         ];
         for l in &d.secondary {
             labels.push(
-                cs::Label::secondary(file_of(l.span), l.span.range())
-                    .with_message(l.message.clone()),
+                cs::Label::secondary(file_of(l.span), range(l)).with_message(l.message.clone()),
             );
         }
         let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
@@ -282,10 +325,10 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
             .with_notes(notes);
         if colour {
             let mut w = codespan_reporting::term::termcolor::Ansi::new(&mut out);
-            let _ = term::emit_to_write_style(&mut w, &config, &files, &diag);
+            let _ = term::emit_to_write_style(&mut w, &config, &shown, &diag);
         } else {
             let mut w = codespan_reporting::term::termcolor::NoColor::new(&mut out);
-            let _ = term::emit_to_write_style(&mut w, &config, &files, &diag);
+            let _ = term::emit_to_write_style(&mut w, &config, &shown, &diag);
         }
     }
     let errors = diags
@@ -294,6 +337,30 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
         .count();
     let warnings = diags.len() - errors;
     let mut text = String::from_utf8_lossy(&out).into_owned();
+    if diags.len() > MAX_RENDERED {
+        let hidden = &diags[MAX_RENDERED..];
+        let hidden_errors = hidden
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count();
+        let hidden_warnings = hidden.len() - hidden_errors;
+        let mut parts = Vec::new();
+        if hidden_errors > 0 {
+            parts.push(plural(hidden_errors, "more error"));
+        }
+        if hidden_warnings > 0 {
+            parts.push(plural(hidden_warnings, "more warning"));
+        }
+        text.push_str(&format!(
+            "{}: {} not shown (only the first {MAX_RENDERED} diagnostics are)\n",
+            if hidden_errors > 0 {
+                "error"
+            } else {
+                "warning"
+            },
+            parts.join(" and ")
+        ));
+    }
     if errors > 0 {
         text.push_str(&format!(
             "error: could not compile due to {errors} error{}{}\n",
@@ -314,6 +381,11 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String
         ));
     }
     text
+}
+
+/// `3 more errors`, `1 more error`.
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! not stop the access check, which then checks only the functions that type checked
 //! without error (so every error of a file is reported, and none is a consequence of
 //! another); any error stops before lowering; a root file without a contract is E0309
-//! only when bytecode is asked for (a file of `const`s and `fn`s is a valid library).
+//! only when bytecode is asked for (a file of `const`s and `fn`s is a valid library);
+//! a lowered module beyond the bytecode format's limits is an error ([`limits`]).
 //!
 //! Why syntax errors stop: the parser recovers at item and statement level by dropping
 //! what it cannot parse, so type checking the recovered tree would report every use of
@@ -18,7 +19,6 @@ use crate::ast;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::hir;
 use crate::lexer;
-use crate::lower;
 use crate::parser;
 use crate::resolve::{ModuleLoader, ModuleText};
 use crate::source::SourceMap;
@@ -27,6 +27,8 @@ use crate::typeck;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+mod limits;
 
 /// How far to compile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -273,8 +275,11 @@ pub fn compile_with_loader(
         c.modules = program
             .roots
             .iter()
-            .map(|&id| lower::lower_contract(&program, id, &summaries))
+            .filter_map(|&id| limits::lower_checked(&program, id, &summaries, &mut c.diagnostics))
             .collect();
+        if c.diagnostics.has_errors() {
+            c.modules.clear();
+        }
     }
     c.hir = Some(program);
     c.access = Some(summaries);
@@ -311,6 +316,42 @@ mod tests {
 
     const TOKEN: &str = "contract Token { storage { b: map<address, u128> } pub fn transfer(to: address, x: u128) -> bool writes b[caller] { b[caller] -= x; true } }";
     const USER: &str = "use token::Token; contract User { pub fn pay(t: Token) -> bool calls t.transfer { t.transfer(caller, 1) } }";
+
+    /// 30 KB of one syntax error repeated on one line used to render every error with
+    /// the whole line (quadratic: 16 s, 450 MB of output). At most 50 are shown, each
+    /// with a bounded window of the line, and one line counts the rest.
+    #[test]
+    fn many_errors_on_one_long_line_render_bounded_output() {
+        let src = format!(
+            "contract C {{ pub fn f() {{ {} }} }}",
+            "let = ; ".repeat(3750)
+        );
+        let c = compile_source(
+            "long.braid",
+            src.as_bytes(),
+            None,
+            &CompileOptions::default(),
+            Stage::Bytecode,
+        );
+        let out = c.render_diagnostics(false);
+        assert_eq!(
+            out.matches("error[E0201]").count(),
+            crate::diagnostics::MAX_RENDERED
+        );
+        assert!(
+            out.contains("error: 3700 more errors not shown"),
+            "{}",
+            &out[out.len() - 300..]
+        );
+        assert!(out.contains("could not compile due to 3750 errors"));
+        assert!(
+            out.lines().all(|l| l.chars().count() < 400),
+            "source lines are clipped"
+        );
+        assert!(out.len() < 50 * 1024, "{} bytes of output", out.len());
+        // Columns are those of the original line, also past the clipped part.
+        assert!(out.contains("long.braid:1:423"), "{out}");
+    }
 
     #[test]
     fn non_utf8_is_e0106_not_a_panic() {

@@ -59,12 +59,19 @@ use braid_bytecode::{
     Visibility, Width,
 };
 use ruint::aliases::U256;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 /// Nesting beyond which a type is treated as empty: value types cannot nest this
 /// deep in a checked program, and the bound keeps a malformed recursive struct from
 /// recursing forever.
 const MAX_TYPE_DEPTH: u32 = 64;
+
+/// The most type nodes and instructions lowering expands for one module: each takes at
+/// least one byte of the encoded module, so a module beyond this budget could never be
+/// within [`braid_bytecode::MAX_MODULE_BYTES`]. Lowering stops expanding there, so its
+/// memory stays bounded whatever the program.
+const EXPANSION_BUDGET: u64 = braid_bytecode::MAX_MODULE_BYTES as u64;
 
 /// Lowers one contract of a checked program to its bytecode module.
 ///
@@ -75,8 +82,26 @@ pub fn lower_contract(
     contract: ContractId,
     summaries: &Summaries,
 ) -> Module {
+    lower_contract_within_budget(program, contract, summaries).unwrap_or_else(|| {
+        let name = program
+            .contracts
+            .get(contract.0 as usize)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        empty_module(name)
+    })
+}
+
+/// Like [`lower_contract`], but `None` when the module's types and instructions
+/// exceed what a module of [`braid_bytecode::MAX_MODULE_BYTES`] bytes can hold: the
+/// expansion stops there instead of allocating without bound (the caller reports it).
+pub fn lower_contract_within_budget(
+    program: &hir::Program,
+    contract: ContractId,
+    summaries: &Summaries,
+) -> Option<Module> {
     let Some(c) = program.contracts.get(contract.0 as usize) else {
-        return empty_module(String::new());
+        return Some(empty_module(String::new()));
     };
     let mut cx = ModuleCx::new(program, contract);
     if let Some(init) = c.init {
@@ -90,6 +115,9 @@ pub fn lower_contract(
     while let Some(&fid) = cx.order.get(next) {
         next += 1;
         functions.push(func::lower_function(&mut cx, fid, summaries));
+        if cx.over_budget.get() {
+            return None;
+        }
     }
     let storage = c
         .storage
@@ -112,7 +140,10 @@ pub fn lower_contract(
                 .collect(),
         })
         .collect();
-    Module {
+    if cx.over_budget.get() {
+        return None;
+    }
+    Some(Module {
         format_version: FORMAT_VERSION,
         gas_version: GAS_TABLE_VERSION,
         name: c.name.clone(),
@@ -122,7 +153,7 @@ pub fn lower_contract(
         strings: cx.strings,
         imports: cx.imports,
         functions,
-    }
+    })
 }
 
 /// A module with nothing in it (for a contract id that does not exist).
@@ -162,6 +193,12 @@ struct ModuleCx<'p> {
     order: Vec<FnId>,
     /// Function → module index.
     fn_idx: BTreeMap<FnId, u16>,
+    /// Words and expanded nodes of each struct met so far.
+    struct_memo: RefCell<BTreeMap<u32, (u32, u64)>>,
+    /// Type nodes and instructions expanded so far (see [`EXPANSION_BUDGET`]).
+    expanded: Cell<u64>,
+    /// Whether the expansion went over the budget.
+    over_budget: Cell<bool>,
 }
 
 impl<'p> ModuleCx<'p> {
@@ -177,6 +214,9 @@ impl<'p> ModuleCx<'p> {
             import_idx: BTreeMap::new(),
             order: Vec::new(),
             fn_idx: BTreeMap::new(),
+            struct_memo: RefCell::new(BTreeMap::new()),
+            expanded: Cell::new(0),
+            over_budget: Cell::new(false),
         }
     }
 
@@ -247,14 +287,78 @@ impl<'p> ModuleCx<'p> {
         i
     }
 
-    /// The VM's view of a type.
+    /// The VM's view of a type (the unit type once over the expansion budget).
     fn value_type(&self, ty: &Ty) -> ValueType {
+        let (_, nodes) = self.shape(ty, 0);
+        if !self.spend(nodes) {
+            return ValueType::unit();
+        }
         value_type(self.program, ty, 0)
+    }
+
+    /// Counts `n` more expanded nodes or instructions; false once over the budget.
+    fn spend(&self, n: u64) -> bool {
+        let total = self.expanded.get().saturating_add(n);
+        self.expanded.set(total);
+        if total > EXPANSION_BUDGET {
+            self.over_budget.set(true);
+        }
+        !self.over_budget.get()
     }
 
     /// How many words a value of the type occupies.
     fn words(&self, ty: &Ty) -> u32 {
-        words(self.program, ty, 0)
+        self.shape(ty, 0).0
+    }
+
+    /// Words and expanded nodes of a type, memoized per struct (so never exponential).
+    fn shape(&self, ty: &Ty, depth: u32) -> (u32, u64) {
+        if depth > MAX_TYPE_DEPTH {
+            return (0, 1);
+        }
+        match ty {
+            Ty::Unit | Ty::Error => (0, 1),
+            Ty::Bool | Ty::Int(_) | Ty::Address | Ty::Contract(_) => (1, 1),
+            Ty::Tuple(ts) => ts.iter().fold((0u32, 1u64), |(w, n), t| {
+                let (tw, tn) = self.shape(t, depth + 1);
+                (w.saturating_add(tw), n.saturating_add(tn))
+            }),
+            Ty::Struct(s) => {
+                if let Some(&memo) = self.struct_memo.borrow().get(&s.0) {
+                    return memo;
+                }
+                let shape = self
+                    .program
+                    .structs
+                    .get(s.0 as usize)
+                    .map_or((0, 1), |def| {
+                        def.fields.iter().fold((0u32, 1u64), |(w, n), (_, t)| {
+                            let (tw, tn) = self.shape(t, depth + 1);
+                            (w.saturating_add(tw), n.saturating_add(tn))
+                        })
+                    });
+                self.struct_memo.borrow_mut().insert(s.0, shape);
+                shape
+            }
+        }
+    }
+
+    /// The word offset and word count of the element at `path` inside a value of `ty`.
+    fn projection(&self, ty: &Ty, path: &[u32]) -> (u32, u32) {
+        let mut ty = ty.clone();
+        let mut offset = 0u32;
+        for &idx in path {
+            let elems = elements(self.program, &ty);
+            let Some(elem) = elems.get(idx as usize) else {
+                return (offset, 0);
+            };
+            offset = elems[..idx as usize]
+                .iter()
+                .map(|t| self.words(t))
+                .fold(offset, u32::saturating_add);
+            ty = elem.clone();
+        }
+        (offset, self.words(&ty))
     }
 
     /// The visibility of a function in this module: library functions and other
@@ -310,27 +414,6 @@ fn value_type(program: &hir::Program, ty: &Ty, depth: u32) -> ValueType {
     }
 }
 
-/// How many words a value of the type occupies.
-fn words(program: &hir::Program, ty: &Ty, depth: u32) -> u32 {
-    if depth > MAX_TYPE_DEPTH {
-        return 0;
-    }
-    match ty {
-        Ty::Unit | Ty::Error => 0,
-        Ty::Bool | Ty::Int(_) | Ty::Address | Ty::Contract(_) => 1,
-        Ty::Tuple(ts) => ts
-            .iter()
-            .map(|t| words(program, t, depth + 1))
-            .fold(0, u32::saturating_add),
-        Ty::Struct(s) => program.structs.get(s.0 as usize).map_or(0, |def| {
-            def.fields
-                .iter()
-                .map(|(_, t)| words(program, t, depth + 1))
-                .fold(0, u32::saturating_add)
-        }),
-    }
-}
-
 /// The element types of an aggregate (tuple elements or struct fields, in order).
 fn elements(program: &hir::Program, ty: &Ty) -> Vec<Ty> {
     match ty {
@@ -342,24 +425,6 @@ fn elements(program: &hir::Program, ty: &Ty) -> Vec<Ty> {
             .unwrap_or_default(),
         _ => Vec::new(),
     }
-}
-
-/// The word offset and word count of the element at `path` inside a value of `ty`.
-fn projection(program: &hir::Program, ty: &Ty, path: &[u32]) -> (u32, u32) {
-    let mut ty = ty.clone();
-    let mut offset = 0u32;
-    for &idx in path {
-        let elems = elements(program, &ty);
-        let Some(elem) = elems.get(idx as usize) else {
-            return (offset, 0);
-        };
-        offset = elems[..idx as usize]
-            .iter()
-            .map(|t| words(program, t, 0))
-            .fold(offset, u32::saturating_add);
-        ty = elem.clone();
-    }
-    (offset, words(program, &ty, 0))
 }
 
 /// The checked width of an integer type (bools and addresses: see the callers).

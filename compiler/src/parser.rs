@@ -4,9 +4,12 @@
 //! [`crate::lexer`]'s tokens. It recovers from errors at item, member and statement level,
 //! so one run reports several errors and still returns what it could parse. Nesting is
 //! bounded while the tree is built (see [`build`]): the returned tree is never deeper
-//! than 256 levels of expressions and blocks, whatever the input.
+//! than 256 levels of expressions and blocks, whatever the input. A linear pre-pass
+//! ([`depth`]) cuts input nested far deeper than that before the parser sees it, so
+//! that error recovery, which scans the parser's stack per dropped token, stays linear.
 
 mod build;
+mod depth;
 mod heads;
 mod unsupported;
 
@@ -72,10 +75,15 @@ pub fn parse_bytes(file: FileId, bytes: &[u8], diags: &mut Diagnostics) -> ast::
 /// unterminated comment is not reported again.
 pub fn parse_tokens(file: FileId, tokens: &[Token], diags: &mut Diagnostics) -> ast::SourceFile {
     let mut ctx = build::Ctx::new(file);
-    let damage = lexical_damage(file, diags);
+    let mut damage = lexical_damage(file, diags);
     let tokens = heads::wrap_struct_literals_in_heads(file, tokens, &mut ctx.diags);
     let tokens = unsupported::remove_unsupported_items(&tokens, &mut ctx.diags);
-    let tokens = &tokens[..];
+    let mut tokens = &tokens[..];
+    // Too deep to parse: parse up to the cut, where the file now "ends" (reported).
+    if let Some(cut) = depth::cut_too_deep(tokens, &mut ctx.diags) {
+        tokens = &tokens[..cut];
+        damage.push(usize::MAX);
+    }
     let input = tokens
         .iter()
         .map(|t| Ok::<_, Infallible>((t.span.lo as usize, t.kind.clone(), t.span.hi as usize)));

@@ -35,6 +35,7 @@ pub mod call;
 pub mod decls;
 pub mod expr;
 pub mod infer;
+pub mod limits;
 mod locals;
 pub mod ops;
 pub mod place;
@@ -256,6 +257,8 @@ pub(crate) struct Checker<'d> {
     const_depth: u32,
     /// Words of each struct, by [`hir::StructId`].
     struct_words: Vec<u64>,
+    /// Words, expanded nodes and nesting of each struct (see [`limits`]).
+    struct_shapes: Vec<limits::Shape>,
     /// Diagnostics of the current round of checking a function.
     pub(crate) held: Option<Vec<Diagnostic>>,
     /// The functions with errors so far (see [`Checked::with_errors`]).
@@ -281,6 +284,7 @@ impl<'d> Checker<'d> {
             consts,
             const_depth: 0,
             struct_words: Vec::new(),
+            struct_shapes: Vec::new(),
             held: None,
             called: BTreeSet::new(),
             root: None,

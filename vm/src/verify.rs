@@ -3,7 +3,8 @@
 //! [`verify`] checks everything the interpreter (and later the JIT) relies on —
 //! versions, type shapes, register ranges, jump targets, pool indices, word widths of
 //! every multi-word operand against the types they move, function and import
-//! signatures, access summaries — and precomputes what execution needs so that
+//! signatures, access summaries, and the format's limits on counts and size
+//! ([`braid_bytecode::limits`], shared with the compiler) — and precomputes what execution needs so that
 //! nothing is recomputed (or trusted from the bytes) at run time: per-block gas
 //! costs, word counts, argument ranges, the public selector table and the resolved
 //! selectors of imports.
@@ -211,12 +212,15 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
             expected: GAS_TABLE_VERSION,
         }));
     }
-    if module.functions.len() > usize::from(u16::MAX) + 1 {
-        return Err(at_module(VerifyErrorKind::TooLarge(format!(
-            "{} functions (at most 65536)",
-            module.functions.len()
-        ))));
-    }
+    // The format's limits (braid_bytecode::limits), the same table the compiler checks:
+    // every count stored in a fixed width, every function's access patterns, the size.
+    braid_bytecode::limits::check_counts(&module)
+        .map_err(|e| at_module(VerifyErrorKind::TooLarge(e.to_string())))?;
+    let encoded = encode::encode(&module);
+    braid_bytecode::limits::check_size(encoded.len())
+        .map_err(|e| at_module(VerifyErrorKind::TooLarge(e.to_string())))?;
+    let code_hash = encode::code_hash(&encoded);
+    drop(encoded);
     let shapes = types::check_shapes(&module)?;
     let declared = widths::Declared::of(&module);
     let mut functions = Vec::with_capacity(module.functions.len());
@@ -314,7 +318,6 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
             max
         })
         .collect();
-    let code_hash = encode::code_hash(&encode::encode(&module));
     Ok(VerifiedModule {
         code_hash,
         functions,

@@ -2,7 +2,7 @@
 
 use super::func::{FnLowering, Words};
 use super::walk::may_assign_locals;
-use super::{int_width, projection, scalar_bits};
+use super::{int_width, scalar_bits};
 use crate::ast::BinOp;
 use crate::hir::{self, ExprKind, Intrinsic, Ty};
 use braid_bytecode::{ArithOp, CmpOp, Instr, Width};
@@ -17,7 +17,7 @@ impl FnLowering<'_, '_> {
             ExprKind::Local(id) => self.local(*id),
             ExprKind::Field(inner, idx) => {
                 let whole = self.eval(inner);
-                let (offset, n) = projection(self.program, &inner.ty, &[*idx]);
+                let (offset, n) = self.cx.projection(&inner.ty, &[*idx]);
                 whole.sub(offset, n)
             }
             ExprKind::Cast(inner) if cast_is_free(&inner.ty, &e.ty) => self.eval(inner),
@@ -40,7 +40,7 @@ impl FnLowering<'_, '_> {
             ExprKind::Local(id) => Some(self.local(*id)),
             ExprKind::Field(inner, idx) => {
                 let whole = self.local_path(inner)?;
-                let (offset, n) = projection(self.program, &inner.ty, &[*idx]);
+                let (offset, n) = self.cx.projection(&inner.ty, &[*idx]);
                 Some(whole.sub(offset, n))
             }
             _ => None,
@@ -179,7 +179,7 @@ impl FnLowering<'_, '_> {
             }
             ExprKind::Struct(_, fields) => {
                 for (pos, x) in fields {
-                    let (offset, n) = projection(self.program, &e.ty, &[*pos]);
+                    let (offset, n) = self.cx.projection(&e.ty, &[*pos]);
                     self.eval_into(x, dst.sub(offset, n));
                 }
                 // The type checker requires every field; should one be missing, it
@@ -187,7 +187,7 @@ impl FnLowering<'_, '_> {
                 let n_fields = super::elements(self.program, &e.ty).len();
                 for pos in 0..u32::try_from(n_fields).unwrap_or(u32::MAX) {
                     if !fields.iter().any(|(p, _)| *p == pos) {
-                        let (offset, n) = projection(self.program, &e.ty, &[pos]);
+                        let (offset, n) = self.cx.projection(&e.ty, &[pos]);
                         for i in 0..n {
                             self.load_const(dst.sub(offset + i, 1), U256::ZERO);
                         }

@@ -1,7 +1,7 @@
 //! Lowering one function: registers, blocks, and statements.
 
 use super::pools::FnPools;
-use super::{ModuleCx, cfg, projection};
+use super::{ModuleCx, cfg};
 use crate::access::Summaries;
 use crate::hir::{self, FnId, LocalId, PlaceBase, StmtKind};
 use braid_bytecode::{BlockId, Instr, Reg, Regs, Terminator, Visibility};
@@ -225,7 +225,10 @@ impl<'m, 'p> FnLowering<'m, 'p> {
 
     /// Appends an instruction to the current block.
     pub fn emit(&mut self, instr: Instr) {
-        self.blocks[self.cur].instrs.push(instr);
+        // Past the module's expansion budget the module is dropped anyway: stop growing.
+        if self.cx.spend(1) {
+            self.blocks[self.cur].instrs.push(instr);
+        }
     }
 
     /// Creates an empty block (not yet current).
@@ -410,7 +413,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
                     .get(id.0 as usize)
                     .map(|l| l.ty.clone())
                     .unwrap_or(hir::Ty::Error);
-                let (offset, n) = projection(self.program, &ty, &place.path);
+                let (offset, n) = self.cx.projection(&ty, &place.path);
                 let target = base.sub(offset, n);
                 match op {
                     None if !super::walk::mentions_local(value, *id) => {
@@ -456,7 +459,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
                     key: k.regs(),
                     dst: whole.regs(),
                 });
-                let (offset, n) = projection(self.program, &def.value, &place.path);
+                let (offset, n) = self.cx.projection(&def.value, &place.path);
                 let target = whole.sub(offset, n);
                 match op {
                     None => self.mov_words(target, v),

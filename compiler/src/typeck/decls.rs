@@ -52,50 +52,7 @@ impl Checker<'_> {
                 f.1 = Ty::Error;
             }
         }
-        self.struct_words = self.struct_sizes();
-    }
-
-    /// The number of words of each struct, computed inner structs first (iteratively;
-    /// the struct graph has no cycle any more).
-    fn struct_sizes(&self) -> Vec<u64> {
-        let n = self.program.structs.len();
-        let mut words: Vec<Option<u64>> = vec![None; n];
-        for root in 0..n {
-            let mut stack = vec![root];
-            while let Some(&s) = stack.last() {
-                if words[s].is_some() {
-                    stack.pop();
-                    continue;
-                }
-                let mut missing = None;
-                let mut total: u64 = 0;
-                let mut tys: Vec<&Ty> = self.program.structs[s]
-                    .fields
-                    .iter()
-                    .map(|f| &f.1)
-                    .collect();
-                while let Some(ty) = tys.pop() {
-                    match ty {
-                        Ty::Unit | Ty::Error => {}
-                        Ty::Struct(t) => match words[t.0 as usize] {
-                            Some(w) => total = total.saturating_add(w),
-                            None => missing = Some(t.0 as usize),
-                        },
-                        Ty::Tuple(ts) => tys.extend(ts),
-                        _ => total = total.saturating_add(1),
-                    }
-                }
-                match missing {
-                    // Guard against a cycle (cut above, so never expected): count it as 0.
-                    Some(t) if !stack.contains(&t) => stack.push(t),
-                    _ => {
-                        words[s] = Some(if missing.is_some() { 0 } else { total });
-                        stack.pop();
-                    }
-                }
-            }
-        }
-        words.into_iter().map(|w| w.unwrap_or(0)).collect()
+        self.check_struct_shapes();
     }
 
     /// The structs at which a containment cycle closes (iterative depth-first search,
@@ -196,6 +153,14 @@ impl Checker<'_> {
                     }
                     t => (None, self.resolve_ty(scope, t)),
                 };
+                let what = format!("the storage value of `{}`", f.name.name);
+                if self.check_value_limits(&[(&value, f.ty.span())], f.name.span, &what) {
+                    self.check_storage_value_nonempty(&value, f.ty.span(), &f.name.name);
+                }
+                if let Some(k) = &key {
+                    let what = format!("the key of `{}`", f.name.name);
+                    self.check_value_limits(&[(k, f.ty.span())], f.name.span, &what);
+                }
                 storage.push(hir::StorageField {
                     name: f.name.name.clone(),
                     key,
@@ -217,6 +182,13 @@ impl Checker<'_> {
                     }
                     params.push((p.name.name.clone(), ty));
                 }
+                let what = format!("the parameters of event `{}`", e.name.name);
+                let tys: Vec<(&Ty, crate::span::Span)> = params
+                    .iter()
+                    .zip(&e.params)
+                    .map(|((_, t), p)| (t, p.ty.span()))
+                    .collect();
+                self.check_value_limits(&tys, e.name.span, &what);
                 events.push(hir::EventDef {
                     name: e.name.name.clone(),
                     params,
@@ -251,7 +223,7 @@ impl Checker<'_> {
             };
             let decl = d.decl.clone();
             let errors_before = self.error_mark();
-            let params = decl
+            let params: Vec<(String, Ty)> = decl
                 .params
                 .iter()
                 .map(|p| (p.name.name.clone(), self.resolve_ty(scope, &p.ty)))
@@ -260,6 +232,17 @@ impl Checker<'_> {
                 Some(t) => self.resolve_ty(scope, t),
                 None => Ty::Unit,
             };
+            let tys: Vec<(&Ty, crate::span::Span)> = params
+                .iter()
+                .zip(&decl.params)
+                .map(|((_, t), p)| (t, p.ty.span()))
+                .collect();
+            let what = format!("the parameters of `{}`", decl.name.name);
+            self.check_value_limits(&tys, decl.name.span, &what);
+            if let Some(t) = &decl.ret {
+                let what = format!("the return value of `{}`", decl.name.name);
+                self.check_value_limits(&[(&ret, t.span())], decl.name.span, &what);
+            }
             self.sigs.push(Sig { params, ret });
             if self.error_mark() > errors_before {
                 self.with_errors.insert(FnId(i as u32));

@@ -4,7 +4,7 @@
 //! Decoding checks the magic and the format version; it never panics on any input
 //! (the VM's verifier then checks the module's meaning).
 
-use crate::module::{FORMAT_VERSION, Module, ValueType};
+use crate::module::{FORMAT_VERSION, MAX_MODULE_BYTES, Module, ValueType};
 use ruint::aliases::U256;
 
 /// The first bytes of every module file.
@@ -30,6 +30,9 @@ pub enum DecodeError {
     /// Bytes are left over after the module.
     #[error("{0} trailing bytes after the module")]
     Trailing(usize),
+    /// More bytes than [`MAX_MODULE_BYTES`]: refused before anything is decoded.
+    #[error("module of {0} bytes is larger than the limit of {MAX_MODULE_BYTES} bytes")]
+    TooLarge(usize),
 }
 
 /// Serializes a module (deterministic: the same module always gives the same bytes).
@@ -44,7 +47,15 @@ pub fn encode(module: &Module) -> Vec<u8> {
 }
 
 /// Decodes bytes written by [`encode`]. Structural only: verify before running.
+///
+/// Memory is bounded before it is allocated: more than [`MAX_MODULE_BYTES`] bytes are
+/// refused outright, each table's length is checked against its limit
+/// ([`crate::module::limits`]) before the table is allocated, and nesting is bounded
+/// ([`crate::module::depth`]).
 pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
+    if bytes.len() > MAX_MODULE_BYTES {
+        return Err(DecodeError::TooLarge(bytes.len()));
+    }
     let body = bytes
         .strip_prefix(MAGIC.as_slice())
         .ok_or(DecodeError::BadMagic)?;

@@ -1,11 +1,16 @@
 //! The module format: one module per contract.
 
 pub use crate::module::depth::MAX_DECODE_DEPTH;
+pub use crate::module::limits::{
+    LimitError, MAX_ACCESS_PATTERNS, MAX_MODULE_BYTES, MAX_POOL_ENTRIES, MAX_TABLE_ENTRIES,
+    MAX_VALUE_WORDS,
+};
 use crate::opcode::{BasicBlock, Reg};
 use ruint::aliases::U256;
 use serde::{Deserialize, Serialize};
 
 pub mod depth;
+pub mod limits;
 
 /// The version of the module format written by this crate.
 pub const FORMAT_VERSION: u32 = 1;
@@ -194,7 +199,9 @@ pub struct Function {
     pub n_regs: u16,
     /// The code; block 0 is the entry.
     pub blocks: Vec<BasicBlock>,
-    /// For `Init`/`Pub`/`PubView`: the transaction's access summary, callees expanded.
+    /// For `Init`/`Pub`/`PubView`: the transaction's access summary, callees expanded
+    /// (at most [`MAX_ACCESS_PATTERNS`] entries, checked when decoding).
+    #[serde(deserialize_with = "limits::bounded::access")]
     pub access: Vec<AccessPattern>,
 }
 
@@ -219,6 +226,9 @@ pub struct Import {
 }
 
 /// One contract's bytecode.
+///
+/// Decoding checks each table's length against its limit ([`limits`]) before
+/// allocating it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Module {
     /// [`FORMAT_VERSION`] when written.
@@ -228,16 +238,22 @@ pub struct Module {
     /// The contract's name.
     pub name: String,
     /// The storage layout; field ids are indices.
+    #[serde(deserialize_with = "limits::bounded::table")]
     pub storage: Vec<StorageField>,
     /// The events; event ids are indices.
+    #[serde(deserialize_with = "limits::bounded::table")]
     pub events: Vec<EventDef>,
     /// The constant pool (`Const` loads).
+    #[serde(deserialize_with = "limits::bounded::pool")]
     pub consts: Vec<U256>,
     /// Revert and require messages.
+    #[serde(deserialize_with = "limits::bounded::pool")]
     pub strings: Vec<String>,
     /// External functions called (`CallExt` operands).
+    #[serde(deserialize_with = "limits::bounded::table")]
     pub imports: Vec<Import>,
     /// The functions; `Call` operands index this.
+    #[serde(deserialize_with = "limits::bounded::table")]
     pub functions: Vec<Function>,
 }
 

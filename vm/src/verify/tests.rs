@@ -615,3 +615,64 @@ fn valid_modules_run_through_exercise() {
         exercise(&braid_bytecode::encode::encode(&m));
     }
 }
+
+// ---- the format's limits (braid_bytecode::limits), shared with the compiler ----
+
+#[test]
+fn tables_beyond_sixteen_bit_indices_are_rejected() {
+    use braid_bytecode::{EventDef, MAX_POOL_ENTRIES, MAX_TABLE_ENTRIES};
+    let mut m = token();
+    m.events = (0..=MAX_TABLE_ENTRIES)
+        .map(|i| EventDef {
+            name: format!("e{i}"),
+            params: Vec::new(),
+        })
+        .collect();
+    assert!(matches!(kind_of(&m), VerifyErrorKind::TooLarge(s) if s.contains("events")));
+    let mut m = token();
+    m.storage = (0..=MAX_TABLE_ENTRIES)
+        .map(|i| scalar(&format!("f{i}"), ValueType::U64))
+        .collect();
+    assert!(matches!(kind_of(&m), VerifyErrorKind::TooLarge(s) if s.contains("storage fields")));
+    let mut m = token();
+    m.strings = vec![String::new(); MAX_POOL_ENTRIES + 1];
+    assert!(matches!(kind_of(&m), VerifyErrorKind::TooLarge(s) if s.contains("strings")));
+}
+
+#[test]
+fn too_many_access_patterns_are_rejected() {
+    let mut m = token();
+    let p = m
+        .functions
+        .iter()
+        .flat_map(|f| f.access.first().cloned())
+        .next()
+        .expect("token() has a summary");
+    m.functions[1].access = vec![p; braid_bytecode::MAX_ACCESS_PATTERNS + 1];
+    assert!(matches!(kind_of(&m), VerifyErrorKind::TooLarge(s) if s.contains("access patterns")));
+}
+
+#[test]
+fn modules_beyond_the_size_limit_are_rejected() {
+    let mut m = token();
+    m.strings = vec!["x".repeat(1 << 16); 17];
+    assert!(
+        matches!(kind_of(&m), VerifyErrorKind::TooLarge(s) if s.contains("encoded module bytes"))
+    );
+}
+
+#[test]
+fn storage_values_at_the_word_limit_verify_and_beyond_do_not() {
+    let wide = |n: usize| ValueType::Tuple(vec![ValueType::U8; n]);
+    let mut m = token();
+    m.storage
+        .push(scalar("wide", wide(braid_bytecode::MAX_VALUE_WORDS)));
+    assert!(verify(&m).is_ok());
+    let mut m = token();
+    m.storage
+        .push(scalar("wide", wide(braid_bytecode::MAX_VALUE_WORDS + 1)));
+    assert!(matches!(kind_of(&m), VerifyErrorKind::TooLarge(_)));
+    let mut m = token();
+    m.storage.push(scalar("unit", ValueType::unit()));
+    assert!(matches!(kind_of(&m), VerifyErrorKind::BadType(_)));
+}
