@@ -136,6 +136,8 @@ struct TokenWorld {
 
 fn token_world(token_module: &Module, n: usize) -> TokenWorld {
     let mut chain = Chain::new();
+    // Every transaction here declares 10M gas: no block gas limit is binding.
+    chain.set_block_gas_limit(u64::MAX);
     let code = chain
         .load_module(token_module.clone())
         .expect("Token verifies");
@@ -198,6 +200,7 @@ struct DexWorld {
 
 fn dex_world(token_module: &Module, dex_module: &Module, pools: usize, users: usize) -> DexWorld {
     let mut chain = Chain::new();
+    chain.set_block_gas_limit(u64::MAX);
     let token_code = chain
         .load_module(token_module.clone())
         .expect("Token verifies");
@@ -434,7 +437,98 @@ criterion_group! {
     config = config();
     targets = interp
 }
+/// `BRAID_BENCH_EXECUTORS`: the sequential and the 2-thread parallel executor on the
+/// same blocks, alternated, printing the best time of each and the parallel phases.
+fn executors(token_module: &Module, dex_module: &Module) {
+    use braid_vm::Executor;
+    let cases: Vec<(String, Chain, Vec<Transaction>)> = vec![
+        {
+            let w = token_world(token_module, 10_000);
+            let txs = transfer_block(&w, SEED);
+            ("transfers/10000".to_string(), w.chain, txs)
+        },
+        {
+            let w = token_world(token_module, 2);
+            let txs = transfer_block(&w, SEED);
+            ("transfers/2".to_string(), w.chain, txs)
+        },
+        {
+            let w = dex_world(token_module, dex_module, 100, 100);
+            let txs = swap_block(&w, SEED);
+            ("swaps/100".to_string(), w.chain, txs)
+        },
+    ];
+    // Instruction counts (callgrind counts every thread only without toggles, so
+    // compare whole runs): `count-none` sets up only, `count-seq` / `count-par` also
+    // run each block once on the sequential / 1-worker parallel executor.
+    match std::env::var("BRAID_BENCH_EXECUTORS").as_deref() {
+        Ok("count-none") => return,
+        Ok("count-seq") => {
+            cases.iter().for_each(|(_, c, t)| {
+                black_box(counted_sequential(c, t));
+            });
+            return;
+        }
+        Ok("count-par") => {
+            cases.iter().for_each(|(_, c, t)| {
+                black_box(counted_parallel(c, t));
+            });
+            return;
+        }
+        _ => {}
+    }
+    for (name, chain, txs) in cases {
+        let mut seq = Executor::sequential();
+        let mut par = Executor::parallel(2).expect("a pool");
+        let (mut best_s, mut best_p) = (Duration::MAX, Duration::MAX);
+        let mut phases = None;
+        for _ in 0..7 {
+            let mut c = chain.clone();
+            let t = std::time::Instant::now();
+            let a = seq.execute(&mut c, BLOCK, &txs).expect("fits");
+            best_s = best_s.min(t.elapsed());
+            let mut d = chain.clone();
+            let t = std::time::Instant::now();
+            let b = par.execute(&mut d, BLOCK, &txs).expect("fits");
+            let el = t.elapsed();
+            if el < best_p {
+                best_p = el;
+                phases = Some(b.stats.clone());
+            }
+            assert_eq!(a.receipts, b.receipts);
+            assert_eq!(c.digest(), d.digest());
+        }
+        println!(
+            "{name}: sequential {best_s:?}  parallel(2) {best_p:?}  speedup {:.3}  {:?}",
+            best_s.as_secs_f64() / best_p.as_secs_f64(),
+            phases
+        );
+    }
+}
+
+#[inline(never)]
+fn counted_sequential(chain: &Chain, txs: &[Transaction]) -> [u8; 32] {
+    let mut c = chain.clone();
+    let mut ex = braid_vm::Executor::sequential();
+    ex.execute(&mut c, BLOCK, txs).expect("fits");
+    c.digest()
+}
+
+#[inline(never)]
+fn counted_parallel(chain: &Chain, txs: &[Transaction]) -> [u8; 32] {
+    let mut c = chain.clone();
+    let mut ex = braid_vm::Executor::parallel(1).expect("a pool");
+    ex.execute(&mut c, BLOCK, txs).expect("fits");
+    c.digest()
+}
+
 fn main() {
+    if std::env::var_os("BRAID_BENCH_EXECUTORS").is_some() {
+        let token_module = module_named(compile("token.braid"), "Token");
+        let dex_module = module_named(compile("dex.braid"), "Dex");
+        executors(&token_module, &dex_module);
+        return;
+    }
     if std::env::var_os("BRAID_BENCH_ONCE").is_some() {
         let token_module = module_named(compile("token.braid"), "Token");
         let dex_module = module_named(compile("dex.braid"), "Dex");

@@ -16,7 +16,7 @@ use crate::cli::{BenchArgs, BenchEngine, BenchWorkload, CommandError};
 use braid_vm::{BlockOutcome, Executor, GraphStats, Receipt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{GraphSummary, Machine, PhasesMs, Report, Row};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 use workload::{Kind, Params, Workload};
 
@@ -103,15 +103,12 @@ pub fn bench(args: &BenchArgs) -> Result<(), CommandError> {
     } else {
         report.to_table()
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| CommandError::Io(format!("cannot write to stdout: {e}")))?;
+    crate::output::out(&text)?;
     if problems.is_empty() {
         Ok(())
     } else {
         for p in &problems {
-            eprintln!("mismatch: {p}");
+            crate::output::err(&format!("mismatch: {p}\n"))?;
         }
         Err(CommandError::Input(format!(
             "{} run{} disagreed with the sequential executor",
@@ -140,9 +137,9 @@ fn engines(engine: BenchEngine) -> Result<Vec<&'static str>, CommandError> {
             "the JIT engine is not available in this build of braid; use --engine interp".into(),
         )),
         BenchEngine::Both => {
-            eprintln!(
-                "note: the JIT engine is not available in this build; measuring the interpreter only"
-            );
+            crate::output::err(
+                "note: the JIT engine is not available in this build; measuring the interpreter only\n",
+            )?;
             Ok(vec!["interp"])
         }
     }

@@ -1,6 +1,7 @@
 //! The command line: `clap` definitions, dispatch, and the mapping of outcomes to exit codes.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::output;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,9 +15,31 @@ pub const EXIT_USAGE: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "braid", version, propagate_version = true)]
 pub struct Cli {
+    /// When to colour the output: `auto` (on a terminal, unless `NO_COLOR` is set or
+    /// `CLICOLOR_FORCE` forces it), `always` or `never`.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto
+    )]
+    pub color: ColorChoice,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The `--color` choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour a stream only when it is a terminal (`NO_COLOR` turns it off, `CLICOLOR_FORCE` on).
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 /// The subcommands.
@@ -26,9 +49,31 @@ pub enum Command {
     Compile(CompileArgs),
     /// Deploy contracts and run blocks of transactions from a scenario file.
     Run(RunArgs),
+    /// Run every scenario under the given paths and report their expectations.
+    Test(TestArgs),
+    /// An interactive session: evaluate expressions, deploy contracts, send transactions.
+    Repl(ReplArgs),
     /// Benchmark the executors on DeFi workloads: sequential, parallel, native floor.
     Bench(BenchArgs),
 }
+
+/// `braid repl`.
+#[derive(Debug, Args)]
+#[command(after_long_help = REPL_AFTER_HELP)]
+pub struct ReplArgs {
+    /// Run the inputs in FILE (one per line; an input goes on until its brackets
+    /// balance), echoing each line as `> line` before its output.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+}
+
+const REPL_AFTER_HELP: &str = "\
+Interactive on a terminal; :help lists the commands. Without --script and with stdin not a
+terminal, stdin is the script. History: $BRAID_HISTORY, else braid/history in the user's
+data directory.
+
+Exit status: 0 at the end of the input, 1 if an input of a script could not be parsed as a
+command at all (an unknown command, a syntax error), 2 usage or I/O error.";
 
 /// A `braid bench` workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -113,7 +158,7 @@ Exit status: 0 ok, 1 a parallel run disagrees with the sequential one, 2 usage e
 #[derive(Debug, Args)]
 #[command(after_long_help = COMPILE_AFTER_HELP)]
 pub struct CompileArgs {
-    /// The source file to compile.
+    /// The source file to compile (`-` reads the source from stdin).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Write the encoded bytecode module to OUT. With several contracts in FILE, OUT must be an
@@ -127,15 +172,32 @@ pub struct CompileArgs {
     /// Another directory to search for `use name::Contract` imports (repeatable, searched in order).
     #[arg(short = 'I', value_name = "DIR")]
     pub include: Vec<PathBuf>,
+    /// How to print diagnostics: `human` (rendered with source lines) or `json` (one
+    /// object per line on stderr, for editors and CI).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+}
+
+/// The `--message-format` of diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// Rendered in the rustc style, with the source line and labels.
+    #[default]
+    Human,
+    /// One JSON object per diagnostic and line.
+    Json,
 }
 
 const COMPILE_AFTER_HELP: &str = "\
 Imports: `use std::…` names the embedded standard library; `use token::Token` looks for
 `token.braid` next to the importing file, then in each -I DIR in order, then in the
 project's `contracts/` directory: the `contracts/` directory of the nearest ancestor of
-FILE's directory (FILE's directory included) that has one.
+FILE's directory (FILE's directory included) that has one. With FILE `-`, the source is read from stdin
+and imports resolve from the current directory.
 
-Diagnostics go to stderr, in colour only when stderr is a terminal.
+On success a line on stderr says what was compiled. Diagnostics go to stderr, in colour
+only when stderr is a terminal (see --color); `--message-format json` prints each as one
+JSON object per line (severity, code, message, file, line, column, labels, notes, help).
 Exit status: 0 no error (warnings allowed), 1 errors in the source, 2 usage or I/O error.";
 
 /// A stage `--emit` can print.
@@ -176,16 +238,44 @@ pub struct RunArgs {
 }
 
 const RUN_AFTER_HELP: &str = "\
-The scenario lists `contracts` (source files, or precompiled `.bbc` modules, relative to the
-scenario), `[[deploy]]` tables (run in order as block 0 at `genesis_timestamp`, default 0)
-and `[[block]]` tables with `txs` and optional `[[block.check]]` read-only calls. Arguments
-and expected values: decimal, `0x` or `1e18` integers (strings or TOML integers), booleans,
-`@name` for a deployed instance or a named account, arrays for tuples and structs.
-The results do not depend on the engine or the thread count: sequential execution in block
-order defines them.
+The scenario lists `contracts` (source files or precompiled `.bbc` modules, relative to
+the scenario, or `std::token`), `[[deploy]]` tables (run in order as block 0 at
+`genesis_timestamp`, default 0) and `[[block]]` tables with `txs` and optional
+`[[block.check]]` read-only calls. Arguments and expected values: decimal, `0x` or `1e18`
+integers (`1.5e18` when exact; strings or TOML integers), booleans, `@name` for a deployed
+instance or a named account, arrays for tuples and structs. Expectations (`expect` on a
+transaction, the fields of a check): `status`, `return`, `reason`, `message`, and `events`
+(`[{ name, args }]`, emitted in that order).
+Rules: block numbers strictly increase, timestamps never decrease; the sum of a block's
+gas limits (default 10,000,000 each) is at most `block_gas_limit` (default
+1,000,000,000); a sender is a named account or a raw address that holds no code and is
+no contract's sub-account. The results do not depend on the engine or the thread count:
+sequential execution in block order defines them.
 
 Exit status: 0 every expectation met, 1 a malformed scenario, a contract that does not
 compile, a failed deployment or a failed expectation, 2 usage or I/O error.";
+
+/// `braid test`.
+#[derive(Debug, Args)]
+#[command(after_long_help = TEST_AFTER_HELP)]
+pub struct TestArgs {
+    /// Scenario files (`*.toml`) and directories searched for them, recursively
+    /// (default: `tests/`).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print one JSON object with a row per scenario instead of the lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const TEST_AFTER_HELP: &str = "\
+Each scenario runs as `braid run` would run it; its expectations (`expect` on a
+transaction, `[[block.check]]` tables) are its tests. A line per scenario says `ok` or
+`FAILED` with each failed expectation (or why the scenario could not run), then a
+summary line.
+
+Exit status: 0 every scenario passed, 1 some scenario failed, 2 usage or I/O error (a
+PATH that does not exist).";
 
 /// An execution engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -226,13 +316,24 @@ impl CommandError {
 /// Parses the command line, runs the command, and returns the exit code.
 pub fn main() -> ExitCode {
     // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command().color(match color_in_argv(&argv) {
+        Some(ColorChoice::Always) => clap::ColorChoice::Always,
+        Some(ColorChoice::Never) => clap::ColorChoice::Never,
+        Some(ColorChoice::Auto) | None => clap::ColorChoice::Auto,
+    });
+    let cli = match command
+        .try_get_matches_from(argv)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return clap_exit(e),
     };
     let result = match cli.command {
-        Command::Compile(args) => crate::compile_cmd::compile(&args),
-        Command::Run(args) => crate::run_cmd::run(&args),
+        Command::Compile(args) => crate::compile_cmd::compile(&args, cli.color),
+        Command::Run(args) => crate::run_cmd::run(&args, cli.color),
+        Command::Test(args) => crate::test_cmd::test(&args, cli.color),
+        Command::Repl(args) => crate::repl::run(&args, cli.color),
         Command::Bench(args) => crate::bench::bench(&args),
     };
     match result {
@@ -240,17 +341,50 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let text = e.to_string();
             if !text.is_empty() {
-                eprintln!("error: {text}");
+                let colour = output::colour(cli.color, output::Stream::Stderr);
+                let line = format!("{}: {text}\n", output::paint(colour, output::RED, "error"));
+                if output::err(&line).is_err() {
+                    // stderr is gone: the exit code is all that is left to say it.
+                    return ExitCode::from(EXIT_USAGE);
+                }
             }
             ExitCode::from(e.exit_code())
         }
     }
 }
 
+/// The `--color` given on the command line, looked up before clap parses it so that
+/// clap's own help and usage errors follow it too (clap's `auto` already honours
+/// `NO_COLOR` and `CLICOLOR_FORCE`).
+fn color_in_argv(argv: &[std::ffi::OsString]) -> Option<ColorChoice> {
+    let mut found = None;
+    let mut iter = argv.iter().skip(1).map(|a| a.to_str());
+    while let Some(arg) = iter.next() {
+        let value = match arg {
+            Some("--") => break,
+            Some("--color") => iter.next().flatten(),
+            Some(a) => a.strip_prefix("--color="),
+            None => None,
+        };
+        if let Some(v) = value {
+            found = ColorChoice::from_str(v, false).ok().or(found);
+        }
+    }
+    found
+}
+
+/// Prints clap's help, version or usage error and exits with its code, or 2 when the
+/// text cannot be written (never a panic).
+fn clap_exit(e: clap::Error) -> ExitCode {
+    match e.print() {
+        Ok(()) => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE)),
+        Err(_) => ExitCode::from(EXIT_USAGE),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn clap_definitions_are_consistent() {
@@ -292,6 +426,22 @@ mod tests {
         assert!(!args.parallel);
         assert_eq!(args.threads.map(NonZeroUsize::get), Some(4));
         assert_eq!(args.engine, Engine::Jit);
+    }
+
+    #[test]
+    fn repl_arguments_parse() {
+        let cli = Cli::try_parse_from(["braid", "repl", "--script", "s.txt"])
+            .expect("valid command line");
+        let Command::Repl(args) = cli.command else {
+            panic!("expected repl")
+        };
+        assert_eq!(args.script, Some(PathBuf::from("s.txt")));
+        let cli = Cli::try_parse_from(["braid", "repl"]).expect("valid command line");
+        assert!(matches!(
+            cli.command,
+            Command::Repl(ReplArgs { script: None })
+        ));
+        assert!(Cli::try_parse_from(["braid", "repl", "extra"]).is_err());
     }
 
     #[test]

@@ -8,11 +8,15 @@
 mod bench;
 mod cli;
 mod compile_cmd;
+mod output;
 mod project;
 mod receipt_json;
+mod repl;
 mod run_cmd;
 mod scenario;
+mod test_cmd;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Stack for the worker thread: deep (but bounded) nesting in sources and scenarios
@@ -28,15 +32,20 @@ fn main() -> ExitCode {
         Ok(handle) => match handle.join() {
             Ok(code) => code,
             Err(_) => {
-                // The panic hook has already printed the panic message.
-                eprintln!(
+                // The panic hook has already printed the panic message. A failed write
+                // here must not panic again: the exit code says it all.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "error: internal error in braid (a bug); please report it with the input that caused it"
                 );
                 ExitCode::from(cli::EXIT_INPUT)
             }
         },
         Err(e) => {
-            eprintln!("error: cannot start the worker thread: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot start the worker thread: {e}"
+            );
             ExitCode::from(cli::EXIT_USAGE)
         }
     }

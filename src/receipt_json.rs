@@ -5,6 +5,7 @@
 //! decimal strings, `bool`s JSON booleans, addresses lowercase `0x` strings, tuples and
 //! structs arrays in field order, no return value `null`.
 
+use crate::scenario::expect::ExpectedJson;
 use braid_bytecode::{U256, ValueType};
 use braid_vm::Receipt;
 use serde::Serialize;
@@ -15,8 +16,49 @@ use serde_json::Value as Json;
 pub struct RunReport {
     /// Every transaction's receipt, in block order (deploys are not receipts).
     pub receipts: Vec<ReceiptEntry>,
+    /// Every expectation (`expect` on a transaction, `[[block.check]]`) and whether it
+    /// was met, in block order; left out when the scenario states none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckEntry>,
+    /// The deployed instances, in deploy order; left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deployed: Vec<DeployedEntry>,
     /// The final state digest, 64 lowercase hex digits.
     pub digest: String,
+}
+
+/// One expectation and its outcome.
+#[derive(Debug, Serialize)]
+pub struct CheckEntry {
+    /// Block number.
+    pub block: u64,
+    /// Index of the transaction in the block (for `kind` `tx`), or of the check among
+    /// the block's checks (for `kind` `check`).
+    pub index: usize,
+    /// `tx` (an `expect` on a transaction) or `check` (a `[[block.check]]` call).
+    pub kind: &'static str,
+    /// The target, as in receipts.
+    pub to: String,
+    /// The function called.
+    #[serde(rename = "fn")]
+    pub function: String,
+    /// What the scenario states: some of `status`, `return`, `reason`, `message`, `events`.
+    pub expected: ExpectedJson,
+    /// Whether every stated field was met.
+    pub passed: bool,
+    /// Each way it was not (empty when passed).
+    pub failures: Vec<String>,
+}
+
+/// One deployed instance.
+#[derive(Debug, Serialize)]
+pub struct DeployedEntry {
+    /// The instance name.
+    pub name: String,
+    /// The contract.
+    pub contract: String,
+    /// Its address, lowercase `0x`.
+    pub address: String,
 }
 
 /// One receipt.
@@ -279,6 +321,27 @@ mod tests {
                 ret: Json::Null,
                 events: vec![],
             }],
+            checks: vec![CheckEntry {
+                block: 1,
+                index: 0,
+                kind: "tx",
+                to: "usd".into(),
+                function: "transfer".into(),
+                expected: ExpectedJson {
+                    status: Some("revert"),
+                    ret: None,
+                    reason: None,
+                    message: None,
+                    events: None,
+                },
+                passed: true,
+                failures: vec![],
+            }],
+            deployed: vec![DeployedEntry {
+                name: "usd".into(),
+                contract: "Token".into(),
+                address: format!("0x{}", "00".repeat(20)),
+            }],
             digest: "00".into(),
         };
         let text = report.to_json_text();
@@ -298,6 +361,11 @@ mod tests {
             "\"gas_used\"",
             "\"return\"",
             "\"events\"",
+            "\"checks\"",
+            "\"expected\"",
+            "\"passed\"",
+            "\"deployed\"",
+            "\"address\"",
             "\"digest\"",
         ];
         let positions: Vec<usize> = order

@@ -2,42 +2,97 @@
 //!
 //! Order of work: parse the scenario, compile and load its contracts, deploy (block 0),
 //! resolve every block (so a malformed transaction is reported before anything runs),
-//! execute the blocks, print the receipts and digest, then report failed expectations.
+//! check the senders, execute the blocks, print the receipts and digest, then report
+//! failed expectations. [`execute`] is the part `braid test` shares.
 
-mod contracts;
-mod plan;
+pub mod contracts;
+pub mod plan;
+pub mod senders;
 mod table;
 
-use crate::cli::{CommandError, Engine, RunArgs};
-use crate::receipt_json::{ReceiptEntry, RunReport};
+use crate::cli::{ColorChoice, CommandError, Engine, RunArgs};
+use crate::output;
+use crate::receipt_json::{CheckEntry, DeployedEntry, ReceiptEntry, RunReport, address_text};
 use crate::scenario::expect::Observed;
 use crate::scenario::{LoadError, Scenario};
 use braid_vm::{Chain, Executor, Receipt};
-use std::io::Write;
+use contracts::DiagnosticsTo;
+use plan::{CallInfo, Deployed, SenderAudit};
+use std::path::Path;
 
-/// One failed expectation, ready to print.
+/// What running a scenario gave.
 #[derive(Debug)]
-struct Failed {
-    line: String,
+pub struct Outcome {
+    /// Receipts, expectations, deployments and the digest (the `--json` object).
+    pub report: RunReport,
+    /// The deployed instances.
+    pub deployed: Vec<Deployed>,
+    /// How many expectations were met and not.
+    pub checks: table::CheckCount,
+    /// Each failed expectation, located (`file:line: block 1, tx 0 (…): return: …`).
+    pub failed: Vec<String>,
 }
 
 /// Runs `braid run`.
-pub fn run(args: &RunArgs) -> Result<(), CommandError> {
-    note_engine(args);
-    let scenario = Scenario::load(&args.scenario).map_err(|e| match e {
+pub fn run(args: &RunArgs, color: ColorChoice) -> Result<(), CommandError> {
+    note_engine(args)?;
+    let mut executor = executor(args)?;
+    let outcome = execute(&args.scenario, DiagnosticsTo::Stderr(color), &mut executor)?;
+    let text = if args.json {
+        outcome.report.to_json_text()
+    } else {
+        table::render(&outcome.deployed, &outcome.report, &outcome.checks)
+    };
+    output::out(&text)?;
+    if outcome.failed.is_empty() {
+        return Ok(());
+    }
+    let colour = output::colour(color, output::Stream::Stderr);
+    let mut lines = String::new();
+    for f in &outcome.failed {
+        lines.push_str(&format!(
+            "{}: {f}\n",
+            output::paint(colour, output::RED, "expectation failed")
+        ));
+    }
+    output::err(&lines)?;
+    Err(CommandError::Input(format!(
+        "{} expectation{} failed",
+        outcome.failed.len(),
+        if outcome.failed.len() == 1 { "" } else { "s" }
+    )))
+}
+
+/// Loads, plans and runs the scenario at `path` with `executor`; prints nothing but
+/// (with [`DiagnosticsTo::Stderr`]) the diagnostics of the contracts it compiles.
+pub fn execute(
+    path: &Path,
+    diagnostics: DiagnosticsTo,
+    executor: &mut Executor,
+) -> Result<Outcome, CommandError> {
+    let scenario = Scenario::load(path).map_err(|e| match e {
         LoadError::Io { .. } => CommandError::Io(e.to_string()),
         LoadError::Malformed(m) => CommandError::Input(m.to_string()),
     })?;
     let input = |e: crate::scenario::ScenarioError| CommandError::Input(e.to_string());
     let mut names = plan::initial_names(&scenario).map_err(input)?;
     let mut chain = Chain::new();
-    let contracts = contracts::load_contracts(&scenario, &mut chain)?;
-    let deployed =
-        plan::deploy_all(&scenario, &mut chain, &contracts, &mut names).map_err(input)?;
-    let blocks = plan::plan_blocks(&scenario, &chain, &names).map_err(input)?;
+    // The executor refuses a block above the limit too; planning has already reported
+    // any such block as malformed, with its line.
+    chain.set_block_gas_limit(scenario.file.block_gas_limit());
+    let contracts = contracts::load_contracts(&scenario, &mut chain, diagnostics)?;
+    let mut audit = SenderAudit::default();
+    let deployed = plan::deploy_all(&scenario, &mut chain, &contracts, &mut names, &mut audit)
+        .map_err(input)?;
+    let blocks = plan::plan_blocks(&scenario, &chain, &names, &mut audit).map_err(input)?;
+    let label = |addr: &[u8; 20]| match deployed.iter().find(|d| d.address == *addr) {
+        Some(d) => format!("{} ({})", d.name, d.contract),
+        None => address_text(addr),
+    };
+    senders::check(&scenario, &chain, &audit.subs, &audit.raw, label).map_err(input)?;
 
-    let mut executor = executor(args)?;
     let mut receipts = Vec::new();
+    let mut check_entries = Vec::new();
     let mut failed = Vec::new();
     let mut checks = table::CheckCount::default();
     for block in &blocks {
@@ -61,48 +116,58 @@ pub fn run(args: &RunArgs) -> Result<(), CommandError> {
                 info.function.clone(),
                 receipt,
             ));
-            record(&scenario, info, receipt, &mut failed);
+            record(
+                &scenario,
+                block.number,
+                info,
+                receipt,
+                &mut check_entries,
+                &mut failed,
+                &mut checks,
+            );
         }
         for call in &block.checks {
             let receipt = chain.call_view(block.context(), &call.tx);
-            let before = failed.len();
-            record(&scenario, &call.info, &receipt, &mut failed);
-            checks.record(failed.len() == before);
+            record(
+                &scenario,
+                block.number,
+                &call.info,
+                &receipt,
+                &mut check_entries,
+                &mut failed,
+                &mut checks,
+            );
         }
     }
     let report = RunReport {
         receipts,
+        checks: check_entries,
+        deployed: deployed
+            .iter()
+            .map(|d| DeployedEntry {
+                name: d.name.clone(),
+                contract: d.contract.clone(),
+                address: address_text(&d.address),
+            })
+            .collect(),
         digest: hex::encode(chain.digest()),
     };
-    let text = if args.json {
-        report.to_json_text()
-    } else {
-        table::render(&deployed, &report, &checks)
-    };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| CommandError::Io(format!("cannot write to stdout: {e}")))?;
-    if failed.is_empty() {
-        return Ok(());
-    }
-    for f in &failed {
-        eprintln!("expectation failed: {}", f.line);
-    }
-    Err(CommandError::Input(format!(
-        "{} expectation{} failed",
-        failed.len(),
-        if failed.len() == 1 { "" } else { "s" }
-    )))
+    Ok(Outcome {
+        report,
+        deployed,
+        checks,
+        failed,
+    })
 }
 
 /// Says on stderr (never in the output) which engine really runs.
-fn note_engine(args: &RunArgs) {
+fn note_engine(args: &RunArgs) -> Result<(), CommandError> {
     if args.engine == Engine::Jit {
-        eprintln!(
-            "note: the JIT engine is not available yet; running the reference interpreter (same results by definition)"
-        );
+        output::err(
+            "note: the JIT engine is not available yet; running the reference interpreter (same results by definition)\n",
+        )?;
     }
+    Ok(())
 }
 
 /// The block executor the flags ask for: `--parallel` (or `--threads N`) runs
@@ -124,8 +189,20 @@ fn executor(args: &RunArgs) -> Result<Executor, CommandError> {
     })
 }
 
-/// Compares a receipt with the call's expectation; records each mismatch.
-fn record(scenario: &Scenario, call: &plan::CallInfo, receipt: &Receipt, failed: &mut Vec<Failed>) {
+/// Compares a receipt with the call's expectation (if it has one); records the entry
+/// for `checks` and each mismatch.
+fn record(
+    scenario: &Scenario,
+    block: u64,
+    call: &CallInfo,
+    receipt: &Receipt,
+    entries: &mut Vec<CheckEntry>,
+    failed: &mut Vec<String>,
+    count: &mut table::CheckCount,
+) {
+    if call.expect.is_empty() {
+        return;
+    }
     let failure = receipt
         .status
         .as_ref()
@@ -135,14 +212,25 @@ fn record(scenario: &Scenario, call: &plan::CallInfo, receipt: &Receipt, failed:
         failure,
         ret: &receipt.ret,
         ret_type: &receipt.ret_type,
+        events: &receipt.events,
     };
-    for mismatch in call.expect.mismatches(&observed) {
+    let mismatches = call.expect.mismatches(&observed);
+    for mismatch in &mismatches {
         let located = scenario.error(
             Some(call.line_offset),
             format!("{}: {mismatch}", call.place),
         );
-        failed.push(Failed {
-            line: located.to_string(),
-        });
+        failed.push(located.to_string());
     }
+    count.record(mismatches.is_empty());
+    entries.push(CheckEntry {
+        block,
+        index: call.index,
+        kind: call.kind.as_str(),
+        to: call.to_label.clone(),
+        function: call.function.clone(),
+        expected: call.expect.to_json(),
+        passed: mismatches.is_empty(),
+        failures: mismatches,
+    });
 }

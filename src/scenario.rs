@@ -2,8 +2,10 @@
 //! place in the file (line, deploy, block, transaction, field).
 //!
 //! ```toml
-//! contracts = ["contracts/coin.braid"]   # relative to the scenario; `.bbc` modules too
+//! contracts = ["contracts/coin.braid"]   # relative to the scenario; `.bbc` modules and
+//!                                        # the standard library's `"std::token"` too
 //! genesis_timestamp = 0                  # block 0, where the deploys run
+//! block_gas_limit = 1_000_000_000        # bounds the sum of a block's gas limits
 //! accounts = ["alice", "bob"]            # optional: when given, other names are errors
 //!
 //! [[deploy]]
@@ -16,7 +18,8 @@
 //! timestamp = 1000                       # defaults to the previous block's
 //! txs = [
 //!   { sender = "alice", to = "usd", fn = "transfer", args = ["@bob", "250"],
-//!     expect = { status = "success", return = true } },
+//!     expect = { status = "success", return = true,
+//!                events = [{ name = "Transfer", args = ["@alice", "@bob", "250"] }] } },
 //! ]
 //! [[block.check]]                        # a read-only call after the block
 //! to = "usd"
@@ -43,6 +46,10 @@ pub struct ScenarioFile {
     /// The timestamp of block 0 (the deploys).
     #[serde(default)]
     pub genesis_timestamp: u64,
+    /// The most gas a block's transactions may declare together (the sum of their gas
+    /// limits); default [`DEFAULT_BLOCK_GAS_LIMIT`].
+    #[serde(default, deserialize_with = "u64_or_string::option")]
+    pub block_gas_limit: Option<Spanned<u64>>,
     /// When present, the only account names allowed.
     #[serde(default)]
     pub accounts: Option<Vec<String>>,
@@ -68,6 +75,7 @@ pub struct DeploySpec {
     #[serde(default)]
     pub args: Vec<toml::Value>,
     /// Gas limit of `init`.
+    #[serde(default, deserialize_with = "u64_or_string::plain")]
     pub gas: Option<u64>,
 }
 
@@ -102,6 +110,7 @@ pub struct TxSpec {
     #[serde(default)]
     pub args: Vec<toml::Value>,
     /// Gas limit (default 10,000,000).
+    #[serde(default, deserialize_with = "u64_or_string::plain")]
     pub gas: Option<u64>,
     /// What the receipt must show.
     pub expect: Option<ExpectSpec>,
@@ -120,6 +129,56 @@ pub struct ExpectSpec {
     pub reason: Option<String>,
     /// The failure message.
     pub message: Option<String>,
+    /// Events the transaction must emit, in this order (others may come between).
+    pub events: Option<Vec<EventSpec>>,
+}
+
+/// An expected event: its name and, optionally, its arguments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// The event's name.
+    pub name: String,
+    /// Its arguments, one value per parameter (not checked when left out).
+    pub args: Option<Vec<toml::Value>>,
+}
+
+/// A block's gas limit when the scenario gives none.
+pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
+
+/// Gas amounts: a TOML integer, or a string for the u64 values TOML's i64 cannot hold
+/// (`"18446744073709551615"`, `"1e9"`).
+mod u64_or_string {
+    use serde::Deserialize;
+    use serde::de::{Deserializer, Error};
+    use toml::Spanned;
+
+    fn convert<E: Error>(raw: toml::Value) -> Result<u64, E> {
+        match raw {
+            toml::Value::Integer(i) => u64::try_from(i)
+                .map_err(|_| E::custom(format!("{i} is negative: a gas amount is a u64"))),
+            toml::Value::String(t) => crate::scenario::args::parse_uint(&t)
+                .and_then(|w| u64::try_from(w).ok())
+                .ok_or_else(|| E::custom(format!("\"{t}\" is not a u64 gas amount"))),
+            other => Err(E::custom(format!(
+                "expected a gas amount (an integer, or a string such as \"1e7\" or \"18446744073709551615\"), found {}",
+                other.type_str()
+            ))),
+        }
+    }
+
+    /// An optional gas amount.
+    pub fn plain<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        convert(toml::Value::deserialize(d)?).map(Some)
+    }
+
+    /// An optional gas amount with its place in the file.
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Spanned<u64>>, D::Error> {
+        let raw = Spanned::<toml::Value>::deserialize(d)?;
+        let span = raw.span();
+        let value = convert(raw.into_inner())?;
+        Ok(Some(Spanned::new(span, value)))
+    }
 }
 
 /// A `[[block.check]]` table: a read-only call and what it must return.
@@ -137,6 +196,7 @@ pub struct CheckSpec {
     #[serde(default)]
     pub args: Vec<toml::Value>,
     /// Gas limit (default 10,000,000).
+    #[serde(default, deserialize_with = "u64_or_string::plain")]
     pub gas: Option<u64>,
     /// `success` or `revert`.
     pub status: Option<String>,
@@ -157,7 +217,17 @@ impl CheckSpec {
             ret: self.ret.clone(),
             reason: self.reason.clone(),
             message: self.message.clone(),
+            events: None,
         }
+    }
+}
+
+impl ScenarioFile {
+    /// The block gas limit: the scenario's, or [`DEFAULT_BLOCK_GAS_LIMIT`].
+    pub fn block_gas_limit(&self) -> u64 {
+        self.block_gas_limit
+            .as_ref()
+            .map_or(DEFAULT_BLOCK_GAS_LIMIT, |l| *l.get_ref())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The scenario's `contracts`: compile each source file (or decode each `.bbc` module)
 //! and load the modules into the chain.
 
-use crate::cli::CommandError;
+use crate::cli::{ColorChoice, CommandError};
 use crate::compile_cmd::report_diagnostics;
 use crate::project;
 use crate::scenario::Scenario;
@@ -22,11 +22,21 @@ pub struct LoadedContract {
     pub module: Module,
 }
 
+/// Where the diagnostics of the contracts a scenario compiles go.
+#[derive(Clone, Copy, Debug)]
+pub enum DiagnosticsTo {
+    /// To stderr, as `braid compile` prints them (warnings too).
+    Stderr(ColorChoice),
+    /// Nowhere, except that errors become part of the error message (`braid test`).
+    Message,
+}
+
 /// Compiles or decodes every `contracts` entry and loads the modules; returns them by
-/// contract name.
+/// contract name. An entry `std::…` names a contract of the standard library.
 pub fn load_contracts(
     scenario: &Scenario,
     chain: &mut Chain,
+    diagnostics: DiagnosticsTo,
 ) -> Result<BTreeMap<String, LoadedContract>, CommandError> {
     let base = scenario_dir(&scenario.display);
     let mut loaded: BTreeMap<String, LoadedContract> = BTreeMap::new();
@@ -34,8 +44,17 @@ pub fn load_contracts(
         let at = Some(entry.span().start);
         let place = format!("contracts[{i}]");
         let path = project::join_tidy(&base, Path::new(entry.get_ref()));
-        let shown = path.display().to_string();
-        let modules = if path.extension().is_some_and(|e| e == "bbc") {
+        let mut shown = path.display().to_string();
+        let modules = if entry.get_ref().starts_with("std::") {
+            shown = entry.get_ref().clone();
+            compile_std(&shown, diagnostics).map_err(|message| {
+                CommandError::Input(
+                    scenario
+                        .error(at, format!("{place}: {message}"))
+                        .to_string(),
+                )
+            })?
+        } else if path.extension().is_some_and(|e| e == "bbc") {
             let bytes = std::fs::read(&path).map_err(|e| {
                 CommandError::Input(
                     scenario
@@ -52,7 +71,7 @@ pub fn load_contracts(
             })?;
             vec![module]
         } else {
-            compile(&path, &shown).map_err(|message| {
+            compile(&path, &shown, diagnostics).map_err(|message| {
                 CommandError::Input(
                     scenario
                         .error(at, format!("{place}: {message}"))
@@ -101,17 +120,57 @@ fn scenario_dir(display: &str) -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Compiles one source file to its modules; diagnostics (warnings too) go to stderr.
-fn compile(path: &Path, shown: &str) -> Result<Vec<Module>, String> {
+/// Compiles one source file to its modules.
+fn compile(path: &Path, shown: &str, diagnostics: DiagnosticsTo) -> Result<Vec<Module>, String> {
     let options = CompileOptions {
         include_dirs: Vec::new(),
         contracts_dir: project::contracts_dir(path),
     };
     let compilation = driver::compile_file(path, &options, Stage::Bytecode)
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    report_diagnostics(&compilation);
-    if compilation.has_errors() {
-        return Err(format!("{shown} does not compile (diagnostics above)"));
+    modules_of(compilation, shown, diagnostics)
+}
+
+/// Compiles a contract of the standard library (`std::token`).
+fn compile_std(name: &str, diagnostics: DiagnosticsTo) -> Result<Vec<Module>, String> {
+    let source = braid_stdlib::source(name).ok_or_else(|| {
+        format!("the standard library has no module {name} (its contracts: std::token)")
+    })?;
+    let compilation = driver::compile_source(
+        name,
+        source.as_bytes(),
+        None,
+        &CompileOptions::default(),
+        Stage::Bytecode,
+    );
+    let modules = modules_of(compilation, name, diagnostics)?;
+    if modules.is_empty() {
+        return Err(format!("{name} declares no contract"));
+    }
+    Ok(modules)
+}
+
+/// The modules of a compilation, its diagnostics reported as `diagnostics` says.
+fn modules_of(
+    compilation: driver::Compilation,
+    shown: &str,
+    diagnostics: DiagnosticsTo,
+) -> Result<Vec<Module>, String> {
+    match diagnostics {
+        DiagnosticsTo::Stderr(color) => {
+            report_diagnostics(&compilation, color).map_err(|e| e.to_string())?;
+            if compilation.has_errors() {
+                return Err(format!("{shown} does not compile (diagnostics above)"));
+            }
+        }
+        DiagnosticsTo::Message => {
+            if compilation.has_errors() {
+                return Err(format!(
+                    "{shown} does not compile:\n{}",
+                    compilation.render_diagnostics(false).trim_end()
+                ));
+            }
+        }
     }
     if compilation.modules.is_empty() {
         return Err(format!("{shown} declares no contract"));

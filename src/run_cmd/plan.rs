@@ -2,9 +2,10 @@
 //! resolved to addresses, arguments parsed against the deployed functions' types.
 
 use super::contracts::LoadedContract;
+use super::senders::{RawSender, SubAccounts};
 use crate::receipt_json::address_text;
-use crate::scenario::args::{Address, Names, parse_typed, parse_untyped};
-use crate::scenario::expect::Expectation;
+use crate::scenario::args::{Address, Names, is_raw_address, parse_typed, parse_untyped};
+use crate::scenario::expect::{EventTypes, Expectation};
 use crate::scenario::{ExpectSpec, Scenario, ScenarioError};
 use braid_bytecode::{Module, U256, ValueType};
 use braid_vm::{BlockContext, Chain, Transaction};
@@ -13,6 +14,45 @@ use std::collections::{BTreeMap, BTreeSet};
 /// A transaction's gas limit when the scenario gives none.
 pub const DEFAULT_GAS: u64 = 10_000_000;
 
+/// What a planned call is: a transaction of a block or a read-only check after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// A transaction (`txs`), which may carry an `expect`.
+    Tx,
+    /// A `[[block.check]]` call.
+    Check,
+}
+
+impl CallKind {
+    /// The name used in the `--json` output (`"tx"` or `"check"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Tx => "tx",
+            CallKind::Check => "check",
+        }
+    }
+}
+
+/// A deployed instance: its name, contract and address.
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    /// The instance name (`@name` in arguments).
+    pub name: String,
+    /// The contract's name.
+    pub contract: String,
+    /// Its address.
+    pub address: Address,
+}
+
+/// What planning the scenario found out besides the blocks: the raw senders to check
+/// and the sub-accounts every call derives (see [`super::senders`]).
+#[derive(Debug, Default)]
+pub struct SenderAudit {
+    /// Senders written as `0x` addresses.
+    pub raw: Vec<RawSender>,
+    /// Sub-accounts derived by the calls' access summaries.
+    pub subs: SubAccounts,
+}
 /// A call (transaction or check): what to run and how to report it.
 #[derive(Debug)]
 pub struct PlannedCall {
@@ -35,6 +75,10 @@ pub struct CallInfo {
     pub line_offset: usize,
     /// What its receipt must show.
     pub expect: Expectation,
+    /// A transaction or a check.
+    pub kind: CallKind,
+    /// Its index among the block's transactions (or checks).
+    pub index: usize,
 }
 
 /// One block, ready to run.
@@ -96,7 +140,22 @@ pub fn deploy_all(
     chain: &mut Chain,
     contracts: &BTreeMap<String, LoadedContract>,
     names: &mut Names,
-) -> Result<Vec<(String, String, Address)>, ScenarioError> {
+    audit: &mut SenderAudit,
+) -> Result<Vec<Deployed>, ScenarioError> {
+    let limit = scenario.file.block_gas_limit();
+    let mut total: u128 = 0;
+    for entry in &scenario.file.deploy {
+        total += u128::from(entry.get_ref().gas.unwrap_or(DEFAULT_GAS));
+        if total > u128::from(limit) {
+            return Err(scenario.error(
+                Some(entry.span().start),
+                format!(
+                    "deploy \"{}\": the deploys run as block 0, and their gas limits add up to {total} here, above block_gas_limit {limit} (a deploy's gas defaults to {DEFAULT_GAS})",
+                    entry.get_ref().name
+                ),
+            ));
+        }
+    }
     let mut deployed = Vec::new();
     for entry in &scenario.file.deploy {
         let at = Some(entry.span().start);
@@ -129,6 +188,13 @@ pub fn deploy_all(
         let deployer = names
             .sender(&spec.sender)
             .map_err(|e| fail(format!("sender: {e}")))?;
+        if is_raw_address(&spec.sender) {
+            audit.raw.push(RawSender {
+                addr: deployer,
+                offset: entry.span().start,
+                place: place.clone(),
+            });
+        }
         let module = &contract.module;
         let params: Vec<(String, ValueType)> = match module.init() {
             Some(i) => module.functions[i].params.clone(),
@@ -147,12 +213,39 @@ pub fn deploy_all(
         };
         let gas = spec.gas.unwrap_or(DEFAULT_GAS);
         let addr = chain
-            .deploy(contract.code, deployer, args, block, gas)
+            .deploy(contract.code, deployer, args.clone(), block, gas)
             .map_err(|e| fail(format!("deployment of {} failed: {e}", spec.contract)))?;
+        if let Some(i) = module.init() {
+            audit
+                .subs
+                .record(&module.functions[i].access, &deployer, &addr, &args);
+        }
         names.instances.insert(spec.name.clone(), addr);
-        deployed.push((spec.name.clone(), spec.contract.clone(), addr));
+        deployed.push(Deployed {
+            name: spec.name.clone(),
+            contract: spec.contract.clone(),
+            address: addr,
+        });
     }
     Ok(deployed)
+}
+
+/// The parameter lists of the events every loaded module declares, by name.
+pub fn event_types(chain: &Chain) -> EventTypes {
+    let mut types = EventTypes::new();
+    for (_, verified) in chain.loaded_modules() {
+        for event in &verified.module.events {
+            let lists = types.entry(event.name.clone()).or_default();
+            if !lists.contains(&event.params) {
+                lists.push(event.params.clone());
+            }
+        }
+    }
+    // The chain's module order is its own; messages show the first list, so fix it.
+    for lists in types.values_mut() {
+        lists.sort_by_cached_key(|l| format!("{l:?}"));
+    }
+    types
 }
 
 /// Resolves every block: numbers, timestamps, transactions and checks.
@@ -160,7 +253,10 @@ pub fn plan_blocks(
     scenario: &Scenario,
     chain: &Chain,
     names: &Names,
+    audit: &mut SenderAudit,
 ) -> Result<Vec<PlannedBlock>, ScenarioError> {
+    let events = event_types(chain);
+    let gas_limit = scenario.file.block_gas_limit();
     let mut blocks = Vec::new();
     let mut previous_number = 0u64;
     let mut previous_timestamp = scenario.file.genesis_timestamp;
@@ -180,6 +276,31 @@ pub fn plan_blocks(
                 .ok_or_else(|| scenario.error(at, "block number overflows u64"))?,
         };
         let timestamp = spec.timestamp.unwrap_or(previous_timestamp);
+        if timestamp < previous_timestamp {
+            let previous = if blocks.is_empty() {
+                "genesis_timestamp"
+            } else {
+                "the previous block's"
+            };
+            return Err(scenario.error(
+                at,
+                format!(
+                    "block {number}: timestamp {timestamp} is before {previous} ({previous_timestamp}); timestamps never decrease"
+                ),
+            ));
+        }
+        let mut total_gas: u128 = 0;
+        for tx in &spec.txs {
+            total_gas += u128::from(tx.get_ref().gas.unwrap_or(DEFAULT_GAS));
+            if total_gas > u128::from(gas_limit) {
+                return Err(scenario.error(
+                    Some(tx.span().start),
+                    format!(
+                        "block {number}: the transactions' gas limits add up to {total_gas} here, above block_gas_limit {gas_limit} (a transaction's gas defaults to {DEFAULT_GAS}); split the block or lower `gas`"
+                    ),
+                ));
+            }
+        }
         let mut txs = Vec::new();
         let mut tx_infos = Vec::new();
         for (index, tx) in spec.txs.iter().enumerate() {
@@ -192,8 +313,19 @@ pub fn plan_blocks(
                 args: &t.args,
                 gas: t.gas,
                 expect: t.expect.as_ref(),
+                kind: CallKind::Tx,
+                index,
             };
-            let planned = plan_call(scenario, chain, names, &call, place, tx.span().start)?;
+            let planned = plan_call(
+                scenario,
+                chain,
+                names,
+                &events,
+                audit,
+                &call,
+                place,
+                tx.span().start,
+            )?;
             txs.push(planned.tx);
             tx_infos.push(planned.info);
         }
@@ -201,6 +333,14 @@ pub fn plan_blocks(
         for (index, check) in spec.check.iter().enumerate() {
             let c = check.get_ref();
             let place = format!("block {number}, check {index} ({}.{})", c.to, c.function);
+            if let Some(gas) = c.gas
+                && gas > gas_limit
+            {
+                return Err(scenario.error(
+                    Some(check.span().start),
+                    format!("{place}: gas {gas} is above block_gas_limit {gas_limit}"),
+                ));
+            }
             let expect = c.expectation();
             let call = CallSpec {
                 sender: c.sender.as_ref(),
@@ -209,11 +349,15 @@ pub fn plan_blocks(
                 args: &c.args,
                 gas: c.gas,
                 expect: Some(&expect),
+                kind: CallKind::Check,
+                index,
             };
             let planned = plan_call(
                 scenario,
                 chain,
                 names,
+                &events,
+                audit,
                 &call,
                 place.clone(),
                 check.span().start,
@@ -247,19 +391,34 @@ struct CallSpec<'a> {
     args: &'a [toml::Value],
     gas: Option<u64>,
     expect: Option<&'a ExpectSpec>,
+    kind: CallKind,
+    index: usize,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_call(
     scenario: &Scenario,
     chain: &Chain,
     names: &Names,
+    events: &EventTypes,
+    audit: &mut SenderAudit,
     call: &CallSpec<'_>,
     place: String,
     offset: usize,
 ) -> Result<PlannedCall, ScenarioError> {
     let fail = |message: String| scenario.error(Some(offset), format!("{place}: {message}"));
     let sender = match call.sender {
-        Some(s) => names.sender(s).map_err(|e| fail(format!("sender: {e}")))?,
+        Some(s) => {
+            let addr = names.sender(s).map_err(|e| fail(format!("sender: {e}")))?;
+            if is_raw_address(s) {
+                audit.raw.push(RawSender {
+                    addr,
+                    offset,
+                    place: place.clone(),
+                });
+            }
+            addr
+        }
         None => [0u8; 20],
     };
     let (to, to_label) = resolve_target(call.to, names).map_err(|e| fail(format!("to: {e}")))?;
@@ -269,6 +428,7 @@ fn plan_call(
             let what = format!("{}.{}", module.name, func.name);
             let args =
                 parse_args(call.args, Some(func.params.as_slice()), names, &what).map_err(&fail)?;
+            audit.subs.record(&func.access, &sender, &to, &args);
             (args, Some(func.ret.clone()))
         }
         // No contract there: the VM answers `bad_call`; the arguments are passed untyped.
@@ -279,7 +439,7 @@ fn plan_call(
     };
     let expect = match call.expect {
         None => Expectation::default(),
-        Some(spec) => Expectation::parse(spec, ret_type.as_ref(), names)
+        Some(spec) => Expectation::parse(spec, ret_type.as_ref(), names, events)
             .map_err(|e| fail(format!("expect: {e}")))?,
     };
     Ok(PlannedCall {
@@ -296,6 +456,8 @@ fn plan_call(
             place,
             line_offset: offset,
             expect,
+            kind: call.kind,
+            index: call.index,
         },
     })
 }
@@ -311,7 +473,7 @@ fn resolve_target(to: &str, names: &Names) -> Result<(Address, String), String> 
             .unwrap_or_else(|| address_text(addr))
     };
     if to.starts_with('@') || to.starts_with("0x") {
-        let addr = names.sender(to)?;
+        let addr = names.address(to)?;
         return Ok((addr, label_of(&addr)));
     }
     match names.instances.get(to) {

@@ -1,9 +1,9 @@
 //! The readable output of `braid run`: deployments, a table of receipts, checks, digest.
 
+use super::plan::Deployed;
 use crate::receipt_json::{RunReport, address_text, value_text};
-use crate::scenario::args::Address;
 
-/// How many `[[block.check]]` calls met their expectations.
+/// How many expectations (`expect` on transactions, `[[block.check]]` calls) were met.
 #[derive(Debug, Default)]
 pub struct CheckCount {
     /// Met.
@@ -24,16 +24,14 @@ impl CheckCount {
 }
 
 /// Renders the whole text output.
-pub fn render(
-    deployed: &[(String, String, Address)],
-    report: &RunReport,
-    checks: &CheckCount,
-) -> String {
+pub fn render(deployed: &[Deployed], report: &RunReport, checks: &CheckCount) -> String {
     let mut out = String::new();
-    for (name, contract, addr) in deployed {
+    for d in deployed {
         out.push_str(&format!(
-            "deployed {name} ({contract}) at {}\n",
-            address_text(addr)
+            "deployed {} ({}) at {}\n",
+            d.name,
+            d.contract,
+            address_text(&d.address)
         ));
     }
     if !deployed.is_empty() {
@@ -82,7 +80,7 @@ pub fn render(
     }
     if checks.passed + checks.failed > 0 {
         out.push_str(&format!(
-            "\nchecks: {} passed, {} failed\n",
+            "\nexpectations: {} met, {} failed\n",
             checks.passed, checks.failed
         ));
     }
@@ -126,10 +124,16 @@ mod tests {
                     events: vec![],
                 },
             ],
+            checks: vec![],
+            deployed: vec![],
             digest: "ab".repeat(32),
         };
         let text = render(
-            &[("usd".into(), "Coin".into(), [1u8; 20])],
+            &[Deployed {
+                name: "usd".into(),
+                contract: "Coin".into(),
+                address: [1u8; 20],
+            }],
             &report,
             &CheckCount {
                 passed: 2,
@@ -141,7 +145,7 @@ mod tests {
              block  tx  call          status    gas  events  result\n    \
              1   0  usd.transfer  success  5123       0  true\n   \
              12   1  usd.mint      revert    310       0  revert: only owner\n\n\
-             checks: 2 passed, 0 failed\n\ndigest {}\n",
+             expectations: 2 met, 0 failed\n\ndigest {}\n",
             "01".repeat(20),
             "ab".repeat(32)
         );

@@ -49,8 +49,9 @@ impl Names {
         }
     }
 
-    /// A sender: an account name, `@name`, or a `0x` address.
-    pub fn sender(&self, text: &str) -> Result<Address, String> {
+    /// An address written as an account name, `@name` (an instance or an account), or
+    /// a `0x` literal.
+    pub fn address(&self, text: &str) -> Result<Address, String> {
         if let Some(name) = text.strip_prefix('@') {
             self.at_name(name)
         } else if text.starts_with("0x") {
@@ -60,9 +61,37 @@ impl Names {
             self.account(text)
         }
     }
+
+    /// A sender: an account name, `@account`, or a `0x` address; never a deployed
+    /// instance (a contract does not sign transactions). A raw `0x` sender must also
+    /// hold no code and be no contract's sub-account: the caller checks that against
+    /// the chain (see [`is_raw_address`]).
+    pub fn sender(&self, text: &str) -> Result<Address, String> {
+        if let Some(name) = text.strip_prefix('@')
+            && self.instances.contains_key(name)
+        {
+            return Err(format!(
+                "\"{text}\" is a deployed contract: a sender is a named account or an address that holds no code"
+            ));
+        }
+        let addr = self.address(text)?;
+        if let Some((name, _)) = self.instances.iter().find(|(_, a)| **a == addr) {
+            return Err(format!(
+                "\"{text}\" is the address of the deployed contract {name}: a sender is a named account or an address that holds no code"
+            ));
+        }
+        Ok(addr)
+    }
 }
 
-/// Parses an unsigned integer: decimal with `_` separators, `0x` hex, or `MANTISSAeEXP`.
+/// Whether a sender is written as a raw `0x` address (rather than a named account).
+pub fn is_raw_address(text: &str) -> bool {
+    text.starts_with("0x")
+}
+
+/// Parses an unsigned integer: decimal with `_` separators, `0x` hex, or `MANTISSAeEXP`
+/// where the mantissa may have a fractional part as long as the value is an exact
+/// integer (`"1.5e18"`, `"2.50e1"`; not `"1.55e1"`).
 pub fn parse_uint(text: &str) -> Option<U256> {
     let clean: String = text.chars().filter(|&c| c != '_').collect();
     if clean.is_empty() || text.starts_with('_') || text.ends_with('_') {
@@ -81,20 +110,42 @@ pub fn parse_uint(text: &str) -> Option<U256> {
         Some((m, e)) => (m, Some(e)),
         None => (clean.as_str(), None),
     };
-    if mantissa.is_empty() || !mantissa.bytes().all(|b| b.is_ascii_digit()) {
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (mantissa, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) {
         return None;
     }
-    let value = U256::from_str_radix(mantissa, 10).ok()?;
-    match exponent {
-        None => Some(value),
-        Some(e) => {
-            if e.is_empty() || !e.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let e: u32 = e.parse().ok()?;
-            let scale = U256::from(10u8).checked_pow(U256::from(e))?;
-            value.checked_mul(scale)
-        }
+    if mantissa.contains('.') && fraction.is_empty() {
+        return None;
+    }
+    let exponent: u32 = match exponent {
+        None => 0,
+        Some(e) if !e.is_empty() && digits(e) => e.parse().ok()?,
+        Some(_) => return None,
+    };
+    // The fraction's trailing zeros change nothing; the rest must be covered by the exponent.
+    let fraction = fraction.trim_end_matches('0');
+    let shift = exponent.checked_sub(u32::try_from(fraction.len()).ok()?)?;
+    let value = U256::from_str_radix(&format!("{whole}{fraction}"), 10).ok()?;
+    let scale = U256::from(10u8).checked_pow(U256::from(shift))?;
+    value.checked_mul(scale)
+}
+
+/// Whether `text` is a decimal with a fractional part that is not an exact integer
+/// (`"1.55e1"`), for a clearer message than "expected an integer".
+fn inexact_decimal(text: &str) -> bool {
+    text.contains('.') && !text.starts_with("0x") && parse_uint(text).is_none() && {
+        let clean: String = text.chars().filter(|&c| c != '_').collect();
+        let (m, e) = clean
+            .split_once(['e', 'E'])
+            .unwrap_or((clean.as_str(), "0"));
+        let (w, f) = m.split_once('.').unwrap_or((m, ""));
+        [w, f, e]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     }
 }
 
@@ -124,6 +175,9 @@ fn shown(value: &toml::Value) -> String {
 /// An integer from a TOML value (string or non-negative integer).
 fn integer(value: &toml::Value) -> Result<Option<U256>, String> {
     match value {
+        toml::Value::String(s) if inexact_decimal(s) => Err(format!(
+            "\"{s}\" is not an exact integer (the exponent must cover every digit after the point)"
+        )),
         toml::Value::String(s) => Ok(parse_uint(s)),
         toml::Value::Integer(i) => match u64::try_from(*i) {
             Ok(u) => Ok(Some(U256::from(u))),
@@ -304,10 +358,26 @@ mod tests {
         assert_eq!(parse_uint("25e17"), Some(U256::from(25 * 10u64.pow(17))));
         assert_eq!(parse_uint("1e78"), None);
         for bad in [
-            "", "_1", "1_", "-1", "+1", "0x", "0xg", "1e", "e5", "1.5", "abc", "1e-2",
+            "", "_1", "1_", "-1", "+1", "0x", "0xg", "1e", "e5", "1.5", "abc", "1e-2", "1.",
+            ".5e1", "1.55e1", "1.5.0e3", "0x1.5", "1.5e",
         ] {
             assert_eq!(parse_uint(bad), None, "{bad}");
         }
+        // Decimals that are exact integers.
+        assert_eq!(
+            parse_uint("1.5e18"),
+            Some(U256::from(15u64 * 10u64.pow(17)))
+        );
+        assert_eq!(parse_uint("2.50e1"), Some(U256::from(25u8)));
+        assert_eq!(parse_uint("2.0"), Some(U256::from(2u8)));
+        assert_eq!(parse_uint("0.001e3"), Some(U256::from(1u8)));
+        assert_eq!(parse_uint("1_000.25e2"), Some(U256::from(100_025u32)));
+        assert!(
+            words(s("1.55e1"), &ValueType::U64)
+                .expect_err("inexact")
+                .contains("not an exact integer")
+        );
+        assert!(!inexact_decimal("abc.d"));
         assert_eq!(
             words(s("255"), &ValueType::U8),
             Ok(vec![U256::from(255u32)])

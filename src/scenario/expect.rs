@@ -1,10 +1,138 @@
 //! Expectations on a receipt (`expect = { … }` on a transaction, or a `[[block.check]]`):
 //! parsed against the function's return type, then compared with what happened.
 
-use super::ExpectSpec;
 use super::args::{Names, parse_typed, parse_untyped};
-use crate::receipt_json::{value_json, value_text};
+use super::{EventSpec, ExpectSpec};
+use crate::receipt_json::{params_json, value_json, value_text};
 use braid_bytecode::{U256, ValueType};
+use braid_vm::Event;
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// The parameter lists of every event declared by a loaded module, by event name
+/// (several contracts may declare events of one name with different parameters).
+pub type EventTypes = BTreeMap<String, Vec<EventParams>>;
+
+/// An event's declared parameters (names and types).
+pub type EventParams = Vec<(String, ValueType)>;
+
+/// An event a transaction must emit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedEvent {
+    /// Its name.
+    pub name: String,
+    /// Its arguments, parsed against each declaration of that name they fit (empty:
+    /// the arguments are not checked).
+    pub args: Vec<(EventParams, Vec<U256>)>,
+}
+
+impl ExpectedEvent {
+    /// Whether an emitted event is this one.
+    fn matches(&self, event: &Event) -> bool {
+        event.name() == self.name
+            && (self.args.is_empty()
+                || self.args.iter().any(|(params, words)| {
+                    params.as_slice() == event.params() && *words == event.args
+                }))
+    }
+
+    /// How it is shown in messages: `Transfer(0x…, 0x…, 250)` or `Transfer(..)`.
+    fn text(&self) -> String {
+        match self.args.first() {
+            None => format!("{}(..)", self.name),
+            Some((params, words)) => format!("{}{}", self.name, args_text(params, words)),
+        }
+    }
+
+    /// As JSON: `{ "name", "args" }` (`args` null when not checked).
+    fn json(&self) -> EventJson {
+        EventJson {
+            name: self.name.clone(),
+            args: self
+                .args
+                .first()
+                .map(|(params, words)| params_json(params, words)),
+        }
+    }
+}
+
+/// `(a, b, c)` for event arguments.
+fn args_text(params: &[(String, ValueType)], words: &[U256]) -> String {
+    let shown: Vec<String> = params_json(params, words).iter().map(value_text).collect();
+    format!("({})", shown.join(", "))
+}
+
+/// How an emitted event is shown in messages.
+fn event_text(event: &Event) -> String {
+    format!("{}{}", event.name(), args_text(event.params(), &event.args))
+}
+
+/// Parses the `events` of an expectation against the declared events.
+fn parse_events(
+    specs: &[EventSpec],
+    types: &EventTypes,
+    names: &Names,
+) -> Result<Vec<ExpectedEvent>, String> {
+    let mut out = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let at = format!("events[{i}]");
+        let declared = types.get(&spec.name).ok_or_else(|| {
+            let known: Vec<&str> = types.keys().map(String::as_str).collect();
+            format!(
+                "{at}: no loaded contract declares an event \"{}\" (events: {})",
+                spec.name,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )
+        })?;
+        let mut args = Vec::new();
+        if let Some(values) = &spec.args {
+            let mut first_error = None;
+            for params in declared {
+                if params.len() != values.len() {
+                    first_error.get_or_insert_with(|| {
+                        format!(
+                            "{at}: event {} has {} parameter{}, found {} argument{}",
+                            spec.name,
+                            params.len(),
+                            if params.len() == 1 { "" } else { "s" },
+                            values.len(),
+                            if values.len() == 1 { "" } else { "s" }
+                        )
+                    });
+                    continue;
+                }
+                let mut words = Vec::new();
+                let parsed =
+                    values
+                        .iter()
+                        .zip(params)
+                        .enumerate()
+                        .try_for_each(|(j, (value, (_, ty)))| {
+                            parse_typed(value, ty, names, &format!("{at}.args[{j}]"), &mut words)
+                        });
+                match parsed {
+                    Ok(()) => args.push((params.clone(), words)),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            if args.is_empty() {
+                return Err(first_error.unwrap_or_else(|| format!("{at}: bad arguments")));
+            }
+        }
+        out.push(ExpectedEvent {
+            name: spec.name.clone(),
+            args,
+        });
+    }
+    Ok(out)
+}
 
 /// Every failure kind a receipt can carry.
 pub const FAILURE_KINDS: &[&str] = &[
@@ -29,6 +157,39 @@ pub struct Expectation {
     pub reason: Option<String>,
     /// The failure message.
     pub message: Option<String>,
+    /// Events that must be emitted, in this order (others may come between).
+    pub events: Option<Vec<ExpectedEvent>>,
+    /// The function's return type, when the target has a contract (to show `ret`).
+    pub ret_type: Option<ValueType>,
+}
+
+/// An expectation as the `--json` output shows it; fields not stated are left out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExpectedJson {
+    /// `success` or `revert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// The return value, as receipts show values.
+    #[serde(rename = "return", skip_serializing_if = "Option::is_none")]
+    pub ret: Option<Json>,
+    /// The failure kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The failure message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The events, `{ "name", "args" }` each (`args` null when not checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventJson>>,
+}
+
+/// An expected event in the `--json` output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventJson {
+    /// Its name.
+    pub name: String,
+    /// Its arguments as receipts show them, `null` when not checked.
+    pub args: Option<Vec<Json>>,
 }
 
 /// What happened, as far as expectations are concerned.
@@ -40,6 +201,8 @@ pub struct Observed<'a> {
     pub ret: &'a [U256],
     /// Their type.
     pub ret_type: &'a ValueType,
+    /// The events emitted (none when the call failed).
+    pub events: &'a [Event],
 }
 
 impl Expectation {
@@ -49,6 +212,7 @@ impl Expectation {
         spec: &ExpectSpec,
         ret_type: Option<&ValueType>,
         names: &Names,
+        event_types: &EventTypes,
     ) -> Result<Expectation, String> {
         let mut success = match spec.status.as_deref() {
             None => None,
@@ -82,8 +246,20 @@ impl Expectation {
             Some(false) if spec.ret.is_some() => {
                 return Err("status \"revert\" cannot have a `return` value".into());
             }
+            Some(false) if spec.events.is_some() => {
+                return Err(
+                    "a reverted transaction emits no events: `events` needs status \"success\""
+                        .into(),
+                );
+            }
+            None if wants_failure && spec.events.is_some() => {
+                return Err(
+                    "a reverted transaction emits no events: give `events` or `reason`/`message`, not both"
+                        .into(),
+                );
+            }
             None if wants_failure => success = Some(false),
-            None if spec.ret.is_some() => success = Some(true),
+            None if spec.ret.is_some() || spec.events.is_some() => success = Some(true),
             _ => {}
         }
         let ret = match &spec.ret {
@@ -97,17 +273,45 @@ impl Expectation {
                 Some(words)
             }
         };
+        let events = match &spec.events {
+            None => None,
+            Some(list) => Some(parse_events(list, event_types, names)?),
+        };
         Ok(Expectation {
             success,
             ret,
             reason: spec.reason.clone(),
             message: spec.message.clone(),
+            events,
+            ret_type: ret_type.cloned(),
         })
+    }
+
+    /// What is expected, as the `expected` object of the `--json` output's `checks`:
+    /// only the fields the scenario states (a status implied by the others included).
+    pub fn to_json(&self) -> ExpectedJson {
+        ExpectedJson {
+            status: self.success.map(|s| if s { "success" } else { "revert" }),
+            ret: self.ret.as_ref().map(|words| match &self.ret_type {
+                Some(ty) => value_json(ty, words),
+                None => Json::Array(words.iter().map(|w| Json::String(w.to_string())).collect()),
+            }),
+            reason: self.reason.clone(),
+            message: self.message.clone(),
+            events: self
+                .events
+                .as_ref()
+                .map(|events| events.iter().map(ExpectedEvent::json).collect()),
+        }
     }
 
     /// Whether nothing is checked.
     pub fn is_empty(&self) -> bool {
-        *self == Expectation::default()
+        self.success.is_none()
+            && self.ret.is_none()
+            && self.reason.is_none()
+            && self.message.is_none()
+            && self.events.is_none()
     }
 
     /// Each way the observed outcome differs from the expectation (empty: all met).
@@ -144,6 +348,24 @@ impl Expectation {
                         shown(observed.ret)
                     ));
                 }
+                if let Some(expected) = &self.events {
+                    let mut emitted = observed.events.iter();
+                    for (i, want) in expected.iter().enumerate() {
+                        if !emitted.any(|e| want.matches(e)) {
+                            let all: Vec<String> = observed.events.iter().map(event_text).collect();
+                            let after = match i.checked_sub(1).and_then(|p| expected.get(p)) {
+                                Some(previous) => format!(" after {}", previous.text()),
+                                None => String::new(),
+                            };
+                            out.push(format!(
+                                "events: expected {}{after}, got [{}]",
+                                want.text(),
+                                all.join(", ")
+                            ));
+                            break;
+                        }
+                    }
+                }
             }
             Some((kind, message)) => {
                 if let Some(want) = &self.reason
@@ -171,7 +393,7 @@ mod tests {
     }
 
     fn parse(text: &str, ty: &ValueType) -> Result<Expectation, String> {
-        Expectation::parse(&spec(text), Some(ty), &Names::default())
+        Expectation::parse(&spec(text), Some(ty), &Names::default(), &EventTypes::new())
     }
 
     #[test]
@@ -209,11 +431,13 @@ mod tests {
             failure: None,
             ret: &ok_250,
             ret_type: &ty,
+            events: &[],
         };
         let reverted = Observed {
             failure: Some(("revert", "insufficient balance".into())),
             ret: &[],
             ret_type: &ty,
+            events: &[],
         };
         let want_250 = parse("return = \"250\"", &ty).expect("valid");
         assert!(want_250.mismatches(&success).is_empty());

@@ -94,7 +94,15 @@ pub fn resolve<'a, C: CodeStore + ?Sized>(
     code: &'a C,
     tx: &Transaction,
 ) -> Result<Entry<'a>, Failure> {
-    let Some(module) = code.code_at(&tx.to) else {
+    resolve_in(code.code_at(&tx.to), tx)
+}
+
+/// [`resolve`] given the module deployed at the transaction's target.
+fn resolve_in<'a>(
+    module: Option<&'a VerifiedModule>,
+    tx: &Transaction,
+) -> Result<Entry<'a>, Failure> {
+    let Some(module) = module else {
         return Err(Failure::BadCall(format!(
             "no contract at 0x{}",
             hex::encode(tx.to)
@@ -110,17 +118,18 @@ pub fn resolve<'a, C: CodeStore + ?Sized>(
     Ok(Entry { module, func })
 }
 
-/// Prepares a transaction: resolves it and evaluates its access set into `access`
-/// (reusing its allocation), deriving keys through `memo`. A transaction that cannot
-/// run gets its receipt instead (no gas used: nothing ran).
-pub(crate) fn prepare<'a, C: CodeStore + ?Sized>(
-    code: &'a C,
+/// Prepares a transaction, given the module deployed at its target: resolves it and
+/// evaluates its access set into `access` (reusing its allocation), deriving keys
+/// through `memo`. A transaction that cannot run gets its receipt instead (no gas
+/// used: nothing ran).
+pub(crate) fn prepare<'a>(
+    module: Option<&'a VerifiedModule>,
     tx: &Transaction,
     access: &mut AccessSet,
     memo: &mut KeyMemo,
 ) -> Result<Prepared<'a>, Box<Receipt>> {
     let failed = |f, ret| Box::new(Receipt::failed(f, 0, ret));
-    let entry = resolve(code, tx).map_err(|f| failed(f, ValueType::unit()))?;
+    let entry = resolve_in(module, tx).map_err(|f| failed(f, ValueType::unit()))?;
     let f = entry.function().map_err(|f| failed(f, ValueType::unit()))?;
     access
         .evaluate_with(&f.access, &tx.sender, &tx.to, &tx.args, memo)
@@ -259,7 +268,7 @@ pub fn execute_alone<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
 ) -> Receipt {
     let Scratch { access, bufs } = scratch;
     bufs.writes.clear();
-    match prepare(code, tx, access, &mut bufs.memo) {
+    match prepare(code.code_at(&tx.to), tx, access, &mut bufs.memo) {
         Ok(p) => execute(bufs, code, state, block, tx, &p, access),
         Err(receipt) => *receipt,
     }

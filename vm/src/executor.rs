@@ -356,7 +356,7 @@ fn sequential(
     let mut receipts = Vec::with_capacity(txs.len());
     for tx in txs {
         let Scratch { access, bufs } = &mut *scratch;
-        let receipt = match exec::prepare(view, tx, access, &mut bufs.memo) {
+        let receipt = match exec::prepare(view.module_at(&tx.to), tx, access, &mut bufs.memo) {
             Ok(p) => exec::execute(bufs, view, &*storage, block, tx, &p, access),
             Err(r) => *r,
         };
@@ -420,9 +420,11 @@ fn parallel(
             s.spawn(move |_| {
                 let mut scratch = lock(workers, w);
                 let memo = &mut scratch.bufs.memo;
+                let view = CodeView::of(code);
                 for (p, tx) in out.iter_mut().zip(ins) {
                     let mut access = AccessSet::default();
-                    p.prepared = exec::prepare(code, tx, &mut access, memo);
+                    p.prepared =
+                        exec::prepare(view.module_at(&tx.to), tx, &mut access, memo).map_err(Some);
                     p.keys = access.entries().iter().map(schedule::key_id).collect();
                     p.access = access;
                 }
@@ -502,7 +504,7 @@ fn run_one<C: CodeStore + ?Sized>(
     let bufs = &mut scratch.bufs;
     let receipt = match &p.prepared {
         Ok(prepared) => exec::execute(bufs, code, &*storage, block, tx, prepared, &p.access),
-        Err(r) => (**r).clone(),
+        Err(_) => p.failed_receipt(),
     };
     if receipt.is_success() {
         for (k, v) in bufs.writes.entries() {
@@ -561,14 +563,9 @@ fn run_parallel(
     pool.install(|| storage.commit(&batches, workers.len()));
     drop(batches);
     for (d, p) in done.into_iter().zip(preps) {
-        receipts.push(match (d, &p.prepared) {
-            (Some(d), _) => d.receipt,
-            (None, Err(r)) => (**r).clone(),
-            (None, Ok(_)) => Receipt::failed(
-                crate::Failure::Internal("transaction not run".to_string()),
-                0,
-                braid_bytecode::ValueType::unit(),
-            ),
+        receipts.push(match d {
+            Some(d) => d.receipt,
+            None => p.failed_receipt(),
         });
     }
     phases.merge += t.elapsed();

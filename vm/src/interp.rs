@@ -98,6 +98,9 @@ pub(crate) struct Frame<'a> {
     pc: usize,
     /// Where the caller wants the returned words (in the caller's window).
     ret_dst: Regs,
+    /// For a frame entered by an external call: the caller's import, whose declared
+    /// return type the returned words are checked against.
+    ext_import: Option<u16>,
 }
 
 /// What an instruction did to control flow.
@@ -247,7 +250,16 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             start: Reg(0),
             n: 0,
         };
-        self.push_frame(module, func, self_addr, caller, 0, entry, Args::Slice(args))?;
+        self.push_frame(
+            module,
+            func,
+            self_addr,
+            caller,
+            0,
+            entry,
+            Args::Slice(args),
+            None,
+        )?;
         loop {
             let frame = *self
                 .frames
@@ -306,6 +318,11 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
     /// The gas rule: charge block `b`'s cost, or fail with `OutOfGas` (all gas used).
     fn charge(&mut self, info: &FunctionInfo, b: usize) -> Result<(), Failure> {
         let cost = *info.block_gas.get(b).ok_or_else(internal("block gas"))?;
+        self.charge_cost(cost)
+    }
+
+    /// Charges `cost`, or fails with `OutOfGas` (all gas used).
+    fn charge_cost(&mut self, cost: u64) -> Result<(), Failure> {
         if self.gas_left < cost {
             self.gas_left = 0;
             return Err(Failure::OutOfGas);
@@ -314,8 +331,9 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         Ok(())
     }
 
-    /// Pushes a frame for `func` of `module` with its window at `base`, copies the
-    /// arguments, zeroes the other registers and charges the entry block.
+    /// Pushes a frame for `func` of `module` with its window at `base`: charges the
+    /// frame setup and the entry block, copies the arguments and zeroes the other
+    /// registers.
     #[allow(clippy::too_many_arguments)]
     fn push_frame(
         &mut self,
@@ -326,6 +344,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         base: usize,
         ret_dst: Regs,
         args: Args<'_>,
+        ext_import: Option<u16>,
     ) -> Result<(), Failure> {
         if self.frames.len() >= MAX_CALL_DEPTH {
             return Err(Failure::CallDepth);
@@ -340,6 +359,9 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             .functions
             .get(f)
             .ok_or_else(internal("function info"))?;
+        // Frame setup and the entry block are paid for before the window is filled.
+        let entry = *info.block_gas.first().ok_or_else(internal("block gas"))?;
+        self.charge_cost(info.frame_gas.saturating_add(entry))?;
         let end = base + usize::from(function.n_regs);
         let params = usize::from(info.param_words);
         if self.regs.len() < end {
@@ -373,8 +395,9 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             block: 0,
             pc: 0,
             ret_dst,
+            ext_import,
         });
-        self.charge(info, 0)
+        Ok(())
     }
 
     /// Pops the current frame returning `rs`; the words go to the caller's
@@ -396,6 +419,13 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         let dst = caller.base + usize::from(callee.ret_dst.start.0);
         if src + n > self.regs.len() || dst + n > self.regs.len() {
             return Err(internal("return registers")());
+        }
+        if let Some(import) = callee.ext_import {
+            let words = self
+                .regs
+                .get(src..src + n)
+                .ok_or_else(internal("return registers"))?;
+            call::check_return(caller.module, import, words)?;
         }
         self.regs.copy_within(src..src + n, dst);
         Ok(None)
@@ -562,3 +592,5 @@ fn revert(module: &VerifiedModule, msg: u32) -> Failure {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_gas;

@@ -123,6 +123,9 @@ pub enum VerifyErrorKind {
 pub struct FunctionInfo {
     /// Gas of each basic block (instructions + terminator), charged on entry.
     pub block_gas: Vec<u64>,
+    /// Frame setup ([`braid_bytecode::cost::frame`] of the register window), charged
+    /// with the entry block on every call, before the window is zero-filled.
+    pub frame_gas: u64,
     /// Flattened parameter words (registers `0..param_words`).
     pub param_words: u16,
     /// Flattened return words.
@@ -148,6 +151,9 @@ pub struct VerifiedModule {
     pub by_name: BTreeMap<String, u16>,
     /// Each import's selector, same indices as `module.imports`.
     pub import_selectors: Vec<u64>,
+    /// The largest valid value of each return word of each import (the caller's
+    /// declared return type, checked when an external call returns).
+    pub import_ret_max: Vec<Vec<U256>>,
     /// The module's event declarations, shared with the events of receipts.
     pub event_defs: Vec<Arc<EventDef>>,
     /// Words of each storage field's value.
@@ -274,6 +280,7 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
         }
         functions.push(FunctionInfo {
             block_gas,
+            frame_gas: braid_bytecode::cost::frame(f.n_regs),
             param_words: fn_shape.param_words,
             ret_words: fn_shape.ret_words,
             param_max,
@@ -286,6 +293,15 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
         .iter()
         .map(|i| encode::selector(&i.name, &i.params, &i.ret))
         .collect();
+    let import_ret_max = module
+        .imports
+        .iter()
+        .map(|i| {
+            let mut max = Vec::new();
+            types::word_maxima(&i.ret, &mut max);
+            max
+        })
+        .collect();
     let code_hash = encode::code_hash(&encode::encode(&module));
     Ok(VerifiedModule {
         code_hash,
@@ -293,6 +309,7 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
         selectors,
         by_name,
         import_selectors,
+        import_ret_max,
         event_defs: module.events.iter().cloned().map(Arc::new).collect(),
         field_words: shapes.field_words,
         field_key_words: shapes.field_key_words,

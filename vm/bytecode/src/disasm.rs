@@ -502,7 +502,7 @@ fn transfer(to: address, pair: (u8, u8)) -> bool  [pub, f0, regs 9]
     sload balances[r3] -> r4
     ge r4, r1 -> r5
     branch r5, bb1, bb2
-  bb1:  ; gas 1026
+  bb1:  ; gas 1793
     const c0 -> r6  ; 1000000000000000000
     sub.u128 r4, r6 -> r6
     sstore r6 -> ?9

@@ -9,7 +9,7 @@ use crate::module::Regs;
 use serde::{Deserialize, Serialize};
 
 /// The version of the gas table below. Bump it whenever a cost changes.
-pub const GAS_TABLE_VERSION: u32 = 1;
+pub const GAS_TABLE_VERSION: u32 = 2;
 
 /// A register index in the current frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -336,10 +336,28 @@ pub mod cost {
     pub const CALL: u64 = 20;
     /// External call.
     pub const CALL_EXT: u64 = 400;
-    /// Event, plus [`EMIT_WORD`] per argument word.
-    pub const EMIT: u64 = 100;
-    /// Event, per argument word.
-    pub const EMIT_WORD: u64 = 10;
+    /// Event, plus [`EMIT_WORD`] per argument word. An event retained in a receipt
+    /// takes at most [`EVENT_RECORD_BYTES`] besides its words.
+    pub const EMIT: u64 = 375;
+    /// Event, per argument word (8 gas per byte of data, as the EVM's logs): a
+    /// retained word (32 bytes) costs 256 gas.
+    pub const EMIT_WORD: u64 = 256;
+    /// An upper bound on the memory a retained event takes besides its words (the
+    /// record, its argument vector's header and allocation), in bytes: with
+    /// [`EMIT`] and [`EMIT_WORD`] it bounds a block's retained events to at most
+    /// one byte per [`GAS_PER_RETAINED_BYTE`] gas.
+    pub const EVENT_RECORD_BYTES: u64 = 93;
+    /// The bound on retained event memory: at most one byte per this much gas.
+    pub const GAS_PER_RETAINED_BYTE: u64 = 4;
+    /// Frame setup, per register of the callee's window (the window is zero-filled
+    /// on every call): charged with the callee's entry block, on every call and on
+    /// the transaction's entry frame, before the window is filled. See [`frame`].
+    pub const FRAME_REG: u64 = 1;
+
+    /// The frame-setup cost of a call to a function with `n_regs` registers.
+    pub const fn frame(n_regs: u16) -> u64 {
+        FRAME_REG * n_regs as u64
+    }
     /// `require`.
     pub const REQUIRE: u64 = 2;
     /// Jump, branch, return, revert.
@@ -507,6 +525,7 @@ mod tests {
             ("CALL_EXT", CALL_EXT),
             ("EMIT", EMIT),
             ("EMIT_WORD", EMIT_WORD),
+            ("FRAME_REG", FRAME_REG),
             ("REQUIRE", REQUIRE),
             ("CONTROL", CONTROL),
         ];
@@ -518,5 +537,27 @@ mod tests {
             );
         }
         assert!(text.contains(&format!("gas table version {}", super::GAS_TABLE_VERSION)));
+        assert!(text.contains(&format!("one byte per {GAS_PER_RETAINED_BYTE} gas")));
+    }
+
+    /// Retained events are bounded by gas: the record and its words cost at least
+    /// `GAS_PER_RETAINED_BYTE` gas per byte they hold.
+    #[test]
+    fn retained_events_are_bounded_by_gas() {
+        const { assert!(EMIT >= EVENT_RECORD_BYTES * GAS_PER_RETAINED_BYTE) };
+        const { assert!(EMIT_WORD >= 32 * GAS_PER_RETAINED_BYTE) };
+        // The record: contract (20 bytes, padded to 24), the shared definition (8),
+        // the argument vector (24), plus the vector's allocation header and the
+        // allocator's rounding (at most 32 more) and the receipt vector slot.
+        let record = std::mem::size_of::<[u8; 20]>().next_multiple_of(8)
+            + std::mem::size_of::<std::sync::Arc<()>>()
+            + std::mem::size_of::<Vec<u8>>();
+        assert!(record as u64 + 32 <= EVENT_RECORD_BYTES);
+    }
+
+    #[test]
+    fn frame_setup_is_proportional_to_the_window() {
+        assert_eq!(frame(0), 0);
+        assert_eq!(frame(u16::MAX), FRAME_REG * 65_535);
     }
 }

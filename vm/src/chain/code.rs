@@ -62,13 +62,21 @@ impl<'c> CodeView<'c> {
 
 impl CodeStore for CodeView<'_> {
     fn code_at(&self, addr: &Address) -> Option<&VerifiedModule> {
+        self.module_at(addr)
+    }
+}
+
+impl<'c> CodeView<'c> {
+    /// The module deployed at `addr`, borrowed from the chain's maps (so it outlives
+    /// the view).
+    pub(crate) fn module_at(&self, addr: &Address) -> Option<&'c VerifiedModule> {
         let slot = self.memo.get(usize::from(addr[0]) % SLOTS);
         if let Some((a, m)) = slot.and_then(Cell::get)
             && a == *addr
         {
             return Some(m);
         }
-        let m: &VerifiedModule = self.code.get(addr).and_then(|h| self.modules.get(h))?;
+        let m: &'c VerifiedModule = self.code.get(addr).and_then(|h| self.modules.get(h))?;
         if let Some(slot) = slot {
             slot.set(Some((*addr, m)));
         }

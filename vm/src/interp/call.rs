@@ -4,13 +4,15 @@
 //! contract is deployed there, it has a public function with the import's selector
 //! (these three fail with `BadCall`), the contract is not on the call stack
 //! (`Reentrancy`), the argument words fit the callee's parameter types (`BadCall`),
-//! the stack has room for another frame (`CallDepth`), then the callee's entry
-//! block is charged (`OutOfGas`). The callee runs with `self` = the target and
+//! the stack has room for another frame (`CallDepth`), then the callee's frame
+//! setup and entry block are charged (`OutOfGas`). When the callee returns, its
+//! words are checked against the import's declared return type (`BadCall`). The callee runs with `self` = the target and
 //! `caller` = the calling contract, or its sub-account `self[sub_key]`.
 
 use super::{Args, CodeStore, Frame, Machine, internal};
 use crate::receipt::Failure;
 use crate::state::StateRead;
+use crate::verify::VerifiedModule;
 use braid_bytecode::encode::{signature, word_to_address};
 use braid_bytecode::{Reg, Regs, U256};
 
@@ -47,6 +49,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             base,
             dst,
             args,
+            None,
         )
     }
 
@@ -133,6 +136,34 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         self.save_pc(pc)?;
         let base = frame.base + usize::from(frame.func.n_regs);
         let args = Args::Regs(frame.base + usize::from(args.start.0));
-        self.push_frame(callee, func, addr, caller, base, dst, args)
+        self.push_frame(callee, func, addr, caller, base, dst, args, Some(import))
     }
+}
+
+/// The words an external call returns, checked against the return type of the
+/// caller's import `import` of `module`: a word out of range fails with `BadCall`.
+pub(super) fn check_return(
+    module: &VerifiedModule,
+    import: u16,
+    words: &[U256],
+) -> Result<(), Failure> {
+    let max = module
+        .import_ret_max
+        .get(usize::from(import))
+        .ok_or_else(internal("import return type"))?;
+    if words.len() != max.len() {
+        return Err(internal("external call return width")());
+    }
+    if let Some(i) = words.iter().zip(max).position(|(w, max)| w > max) {
+        let imp = module
+            .module
+            .imports
+            .get(usize::from(import))
+            .ok_or_else(internal("import index"))?;
+        return Err(Failure::BadCall(format!(
+            "call of {}: return word {i} is out of range for its type",
+            signature(&imp.name, &imp.params, &imp.ret)
+        )));
+    }
+    Ok(())
 }

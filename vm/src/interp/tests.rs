@@ -191,9 +191,10 @@ fn sub_account_calls_set_the_callees_caller() {
 fn gas_is_charged_per_block_on_entry_exactly() {
     let mut w = world();
     let c = w.caller;
-    // spin(n) costs b0 (4) + (n + 1) * b1 (5) + n * b2 (5) + b3 (2) = 11 + 10 n.
+    // spin(n) costs its frame (4 registers) + b0 (4) + (n + 1) * b1 (5) + n * b2 (5)
+    // + b3 (2) = 15 + 10 n.
     for n in [0u64, 1, 3, 10] {
-        let total = 11 + 10 * n;
+        let total = 15 + 10 * n;
         let r = w.run(c, "spin", vec![u(n)], total);
         assert!(r.is_success(), "n = {n}: {:?}", r.status);
         assert_eq!(r.gas_used, total);
@@ -217,9 +218,15 @@ fn external_calls_share_the_gas_counter() {
         &w.chain.module_at(&c).expect("deployed").functions[0].access,
     );
     assert!(access_gas > 0);
-    // set_then(fail = false): its access set, caller b0 + store.set b0 + caller b2.
-    let total =
-        access_gas + caller_info.block_gas[0] + store_info.block_gas[0] + caller_info.block_gas[2];
+    // set_then(fail = false): its access set, both frames + caller b0 + store.set b0 +
+    // caller b2.
+    let frames = caller_info.frame_gas + store_info.frame_gas;
+    assert_eq!((caller_info.frame_gas, store_info.frame_gas), (3, 1));
+    let total = access_gas
+        + frames
+        + caller_info.block_gas[0]
+        + store_info.block_gas[0]
+        + caller_info.block_gas[2];
     let r = w.run(c, "set_then", vec![addr(&s), u(3), u(0)], total);
     assert!(r.is_success(), "{:?}", r.status);
     assert_eq!(r.gas_used, total);
@@ -231,6 +238,6 @@ fn external_calls_share_the_gas_counter() {
     let r = w.run(c, "set_then", vec![addr(&s), u(5), u(1)], GAS);
     assert_eq!(
         r.gas_used,
-        access_gas + caller_info.block_gas[0] + store_info.block_gas[0] + revert_block
+        access_gas + frames + caller_info.block_gas[0] + store_info.block_gas[0] + revert_block
     );
 }

@@ -109,7 +109,7 @@ fn token_disassembly() {
     let m = token().lower();
     let text = disassemble(&m);
     let expected = "\
-module Token (format 1, gas table 1)
+module Token (format 1, gas table 2)
 storage
   0 owner: address
   1 total_supply: u128
@@ -128,7 +128,7 @@ fn init(supply: u128)  [init, f0, regs 2]
     ret ()
 
 fn transfer(to: address, amount: u128) -> bool  [pub, f1, regs 6]
-  bb0:  ; gas 1549
+  bb0:  ; gas 2562
     caller -> r3
     sload balances[r3] -> r2
     ge r2, r1 -> r3
