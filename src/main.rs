@@ -16,6 +16,11 @@ mod run_cmd;
 mod scenario;
 mod test_cmd;
 
+/// mimalloc: thread-local free lists and no heap trimming between blocks (a block
+/// allocates receipts and write sets on every worker and frees them at its merge).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -12,8 +12,10 @@
 //!    the world, the parallel one into its block table).
 
 use crate::access::AccessSet;
+use crate::engine::{self, EngineKind};
+use crate::host::{CodeStore, TxHost};
+use crate::interp::Buffers;
 pub use crate::interp::Scratch;
-use crate::interp::{Buffers, CodeStore, Machine};
 use crate::keymemo::KeyMemo;
 use crate::receipt::{Failure, Receipt};
 use crate::state::StateRead;
@@ -230,18 +232,22 @@ pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
 ) -> Receipt {
     let entry = call.entry;
     let ret_type = entry.ret_type();
-    let mut machine = Machine::with_buffers(code, state, call.access, block, call.gas_limit, bufs);
-    let result = machine.run(
+    let mut host = TxHost::with_buffers(code, state, call.access, block, call.gas_limit, bufs);
+    // The engine is chosen by the executor (the interpreter until one is threaded).
+    let result = engine::run(
+        EngineKind::Interp,
+        &mut host,
+        bufs,
         entry.module,
         entry.func,
         call.target,
         call.sender,
         call.args,
     );
-    let gas_used = machine.gas_used();
-    match result.and_then(|ret| Ok((ret, machine.events()?))) {
+    let gas_used = host.gas_used();
+    match result.and_then(|ret| Ok((ret, host.events()?))) {
         Ok((ret, events)) => {
-            machine.finish_buffers(bufs, true);
+            host.finish(bufs, true);
             Receipt {
                 status: Ok(()),
                 gas_used,
@@ -251,7 +257,7 @@ pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
             }
         }
         Err(f) => {
-            machine.finish_buffers(bufs, false);
+            host.finish(bufs, false);
             Receipt::failed(f, gas_used, ret_type)
         }
     }

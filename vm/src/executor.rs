@@ -18,12 +18,11 @@
 //! 4. **merge** (all workers): the successful writes committed into the world's
 //!    storage shards in block order, one group of shards per worker.
 
-use crate::access::AccessSet;
 use crate::chain::{Chain, CodeMaps, CodeView};
 use crate::exec::{self, Scratch};
-use crate::interp::CodeStore;
+use crate::interp::{CodeStore, recycle};
 use crate::receipt::Receipt;
-use crate::schedule::{self, Dag, Prep, Run};
+use crate::schedule::{self, Dag, DagScratch, Prep, Ready, Run, RunCells};
 use crate::state::{SlotKey, Storage};
 use crate::{BlockContext, Transaction};
 use braid_bytecode::U256;
@@ -251,6 +250,9 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 pub struct Executor {
     pool: Option<rayon::ThreadPool>,
     workers: Vec<Mutex<Scratch>>,
+    /// The parallel executor's per-block buffers, kept so that a block reuses the
+    /// last one's memory instead of faulting in fresh pages.
+    bufs: BlockBufs,
     /// Never fall back to running a run in order (tests of the parallel path).
     always_parallel: bool,
 }
@@ -270,6 +272,7 @@ impl Executor {
         Executor {
             pool: None,
             workers: vec![Mutex::new(Scratch::default())],
+            bufs: BlockBufs::default(),
             always_parallel: false,
         }
     }
@@ -289,6 +292,7 @@ impl Executor {
             workers: (0..threads)
                 .map(|_| Mutex::new(Scratch::default()))
                 .collect(),
+            bufs: BlockBufs::default(),
             always_parallel: false,
         })
     }
@@ -327,7 +331,12 @@ impl Executor {
                 let policy = Policy {
                     always_parallel: self.always_parallel,
                 };
-                parallel(pool, &self.workers, policy, &code, storage, block, txs)
+                let run = Input {
+                    code: &code,
+                    block,
+                    txs,
+                };
+                parallel(pool, &self.workers, &mut self.bufs, policy, run, storage)
             }
         })
     }
@@ -385,6 +394,25 @@ fn sequential(
 }
 
 /// The parallel executor (see the module documentation).
+/// The parallel executor's buffers reused across blocks.
+#[derive(Debug, Default)]
+struct BlockBufs {
+    /// Access sets and key ids, one per transaction.
+    preps: Vec<Prep>,
+    /// The entry points, recycled across blocks (empty between them).
+    ready: Vec<Ready<'static>>,
+    dag: DagScratch,
+    cells: RunCells,
+}
+
+/// A block to run.
+#[derive(Clone, Copy)]
+struct Input<'b, 'c> {
+    code: &'b CodeMaps<'c>,
+    block: BlockContext,
+    txs: &'b [Transaction],
+}
+
 /// When the parallel executor falls back to running in order.
 #[derive(Clone, Copy, Debug)]
 struct Policy {
@@ -394,12 +422,12 @@ struct Policy {
 fn parallel(
     pool: &rayon::ThreadPool,
     workers: &[Mutex<Scratch>],
+    bufs: &mut BlockBufs,
     policy: Policy,
-    code: &CodeMaps<'_>,
+    input: Input<'_, '_>,
     storage: &mut Storage,
-    block: BlockContext,
-    txs: &[Transaction],
 ) -> BlockOutcome {
+    let Input { code, block, txs } = input;
     let threads = workers.len();
     let mut phases = Phases::default();
     let mut stats = BlockStats {
@@ -413,20 +441,28 @@ fn parallel(
 
     // 1. access: every transaction prepared once, by all workers.
     let t0 = Instant::now();
-    let mut preps: Vec<Prep<'_>> = (0..txs.len()).map(|_| Prep::placeholder()).collect();
+    let preps = &mut bufs.preps;
+    preps.truncate(txs.len());
+    preps.resize_with(txs.len(), Prep::default);
+    let mut ready: Vec<Ready<'_>> = recycle(std::mem::take(&mut bufs.ready));
+    ready.resize_with(txs.len(), || Err(None));
     let chunk = txs.len().div_ceil(threads).max(1);
     pool.scope(|s| {
-        for (w, (out, ins)) in preps.chunks_mut(chunk).zip(txs.chunks(chunk)).enumerate() {
+        let chunks = preps
+            .chunks_mut(chunk)
+            .zip(ready.chunks_mut(chunk))
+            .zip(txs.chunks(chunk));
+        for (w, ((preps, ready), ins)) in chunks.enumerate() {
             s.spawn(move |_| {
                 let mut scratch = lock(workers, w);
                 let memo = &mut scratch.bufs.memo;
                 let view = CodeView::of(code);
-                for (p, tx) in out.iter_mut().zip(ins) {
-                    let mut access = AccessSet::default();
-                    p.prepared =
-                        exec::prepare(view.module_at(&tx.to), tx, &mut access, memo).map_err(Some);
-                    p.keys = access.entries().iter().map(schedule::key_id).collect();
-                    p.access = access;
+                for ((p, r), tx) in preps.iter_mut().zip(ready.iter_mut()).zip(ins) {
+                    *r = exec::prepare(view.module_at(&tx.to), tx, &mut p.access, memo)
+                        .map_err(Some);
+                    p.keys.clear();
+                    p.keys
+                        .extend(p.access.entries().iter().map(schedule::key_id));
                 }
             });
         }
@@ -447,35 +483,41 @@ fn parallel(
         if end > at {
             let run = RunInput {
                 preps: preps.get(at..end).unwrap_or(&[]),
+                ready: ready.get(at..end).unwrap_or(&[]),
                 txs: txs.get(at..end).unwrap_or(&[]),
                 offset: at,
+            };
+            let out = Output {
+                phases: &mut phases,
+                stats: &mut stats,
+                receipts: &mut receipts,
+                graph: &mut graph,
             };
             run_parallel(
                 pool,
                 workers,
+                &mut bufs.dag,
+                &mut bufs.cells,
                 policy,
                 code,
                 storage,
                 block,
                 run,
-                &mut phases,
-                &mut stats,
-                &mut receipts,
-                &mut graph,
+                out,
             );
         }
-        if let (Some(p), Some(tx)) = (preps.get(end), txs.get(end)) {
+        if let (Some(p), Some(r), Some(tx)) = (preps.get(end), ready.get(end), txs.get(end)) {
             // A barrier: everything before it is committed; it runs alone.
             let t = Instant::now();
             stats.barriers += 1;
             let mut scratch = lock(workers, 0);
-            let r = run_one(&mut scratch, code, storage, block, tx, p);
-            receipts.push(r);
+            receipts.push(run_one(&mut scratch, code, storage, block, tx, p, r));
             graph.barriers.push(end);
             phases.execute += t.elapsed();
         }
         at = end + 1;
     }
+    bufs.ready = recycle(ready);
     stats.phases = phases;
     BlockOutcome {
         receipts,
@@ -484,9 +526,18 @@ fn parallel(
     }
 }
 
+/// Where a run's results go.
+struct Output<'o> {
+    phases: &'o mut Phases,
+    stats: &'o mut BlockStats,
+    receipts: &'o mut Vec<Receipt>,
+    graph: &'o mut Graph,
+}
+
 /// One run between barriers.
 struct RunInput<'p, 'm> {
-    preps: &'p [Prep<'m>],
+    preps: &'p [Prep],
+    ready: &'p [Ready<'m>],
     txs: &'p [Transaction],
     /// The block index of the run's first transaction.
     offset: usize,
@@ -499,12 +550,13 @@ fn run_one<C: CodeStore + ?Sized>(
     storage: &mut Storage,
     block: BlockContext,
     tx: &Transaction,
-    p: &Prep<'_>,
+    p: &Prep,
+    ready: &Ready<'_>,
 ) -> Receipt {
     let bufs = &mut scratch.bufs;
-    let receipt = match &p.prepared {
+    let receipt = match ready {
         Ok(prepared) => exec::execute(bufs, code, &*storage, block, tx, prepared, &p.access),
-        Err(_) => p.failed_receipt(),
+        Err(_) => schedule::failed_receipt(ready),
     };
     if receipt.is_success() {
         for (k, v) in bufs.writes.entries() {
@@ -518,19 +570,29 @@ fn run_one<C: CodeStore + ?Sized>(
 fn run_parallel(
     pool: &rayon::ThreadPool,
     workers: &[Mutex<Scratch>],
+    dag_scratch: &mut DagScratch,
+    cells: &mut RunCells,
     policy: Policy,
     code: &CodeMaps<'_>,
     storage: &mut Storage,
     block: BlockContext,
     run: RunInput<'_, '_>,
-    phases: &mut Phases,
-    stats: &mut BlockStats,
-    receipts: &mut Vec<Receipt>,
-    graph: &mut Graph,
+    out: Output<'_>,
 ) {
-    let RunInput { preps, txs, offset } = run;
+    let RunInput {
+        preps,
+        ready,
+        txs,
+        offset,
+    } = run;
+    let Output {
+        phases,
+        stats,
+        receipts,
+        graph,
+    } = out;
     let t = Instant::now();
-    let dag = Dag::build(preps);
+    let dag = Dag::build(preps, dag_scratch);
     stats.edges += dag.edges;
     let bound = txs.len() as f64 / f64::from(dag.depth.max(1));
     phases.dag += t.elapsed();
@@ -539,33 +601,31 @@ fn run_parallel(
     if !policy.always_parallel && (txs.len() < MIN_PARALLEL_TXS || bound < MIN_BOUND) {
         stats.fallback_runs += 1;
         let mut scratch = lock(workers, 0);
-        for (tx, p) in txs.iter().zip(preps) {
-            receipts.push(run_one(&mut scratch, code, storage, block, tx, p));
+        for ((tx, p), r) in txs.iter().zip(preps).zip(ready) {
+            receipts.push(run_one(&mut scratch, code, storage, block, tx, p, r));
         }
         phases.execute += t.elapsed();
         graph.runs.push((offset, dag));
         return;
     }
-    let run = Run::new(&dag, preps, txs, storage, block);
-    pool.broadcast(|ctx| {
-        let mut scratch = lock(workers, ctx.index());
-        let view = CodeView::of(code);
-        run.work(&mut scratch.bufs, &view);
-    });
+    {
+        let run = Run::new(&dag, preps, ready, txs, storage, block, cells);
+        pool.broadcast(|ctx| {
+            let mut scratch = lock(workers, ctx.index());
+            let view = CodeView::of(code);
+            run.work(&mut scratch.bufs, &view);
+        });
+    }
     phases.execute += t.elapsed();
 
     let t = Instant::now();
-    let done = run.finish();
-    let mut batches: Vec<&[(SlotKey, U256)]> = Vec::with_capacity(done.len());
-    for d in done.iter().flatten() {
-        batches.push(d.writes.entries());
-    }
+    let batches: Vec<&[(SlotKey, U256)]> = cells.writes().collect();
     pool.install(|| storage.commit(&batches, workers.len()));
     drop(batches);
-    for (d, p) in done.into_iter().zip(preps) {
+    for (d, r) in cells.take_done().zip(ready) {
         receipts.push(match d {
             Some(d) => d.receipt,
-            None => p.failed_receipt(),
+            None => schedule::failed_receipt(r),
         });
     }
     phases.merge += t.elapsed();

@@ -10,8 +10,9 @@
 //!   is charged on entry to the block; with less gas left than the cost the
 //!   transaction fails with `OutOfGas` before the block runs and uses its whole
 //!   limit. Internal and external calls draw on the same counter.
-//! - **Storage** goes through the transaction's [`TxStorage`] write buffer over a
-//!   [`StateRead`]; every access is checked against the transaction's [`AccessSet`].
+//! - **Storage, events, gas, call depth, external call checks** are the
+//!   transaction host's ([`crate::host::TxHost`]), shared with every engine: the
+//!   interpreter keeps only its registers and frames.
 //! - **Calls**: at most [`MAX_CALL_DEPTH`] frames; an external call to a contract on
 //!   the call stack fails with `Reentrancy`. Any failure ends the whole transaction
 //!   (there is no catching), so a single write buffer makes it atomic.
@@ -26,27 +27,21 @@ mod scratch;
 mod storage;
 
 pub use arith::{arith, cast, cmp, mul_div, not, sqrt, width_max};
+pub use scratch::Buffers;
 pub use scratch::Scratch;
-pub(crate) use scratch::{Buffers, recycle};
+pub(crate) use scratch::recycle;
 pub use storage::{TxStorage, WriteBuffer};
 
-use crate::access::AccessSet;
-use crate::keymemo::KeyMemo;
+use crate::Address;
+use crate::host::{TxHost, internal, revert};
 use crate::receipt::{Event, Failure};
 use crate::state::StateRead;
+use crate::verify::widths::RegWidth;
 use crate::verify::{FunctionInfo, VerifiedModule};
-use crate::{Address, BlockContext};
 use braid_bytecode::encode::address_to_word;
 use braid_bytecode::{Function, Instr, Reg, Regs, Terminator, U256};
 
-/// The most frames a call stack may hold (internal and external calls alike).
-pub const MAX_CALL_DEPTH: usize = 64;
-
-/// Where the interpreter finds the code deployed at an address.
-pub trait CodeStore {
-    /// The verified module deployed at `addr`, if any.
-    fn code_at(&self, addr: &Address) -> Option<&VerifiedModule>;
-}
+pub use crate::host::{CodeStore, MAX_CALL_DEPTH};
 
 /// An event as emitted, before it is rendered into a receipt's [`Event`] (only
 /// after the transaction succeeded).
@@ -120,120 +115,28 @@ enum Args<'s> {
     Regs(usize),
 }
 
-fn internal(what: &'static str) -> impl FnOnce() -> Failure {
-    move || Failure::Internal(what.to_string())
-}
-
-/// The interpreter state of one transaction.
-pub struct Machine<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> {
-    code: &'a C,
-    storage: TxStorage<'a, S>,
-    access: &'a AccessSet,
-    block: BlockContext,
+/// The interpreter state of one transaction: registers and frames, over the
+/// transaction's [`TxHost`].
+pub struct Machine<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> {
+    host: &'h mut TxHost<'a, C, S>,
     regs: Vec<U256>,
     frames: Vec<Frame<'a>>,
-    gas_limit: u64,
-    gas_left: u64,
-    events: Vec<RawEvent<'a>>,
-    event_words: Vec<U256>,
-    memo: KeyMemo,
 }
 
-impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
-    /// A machine for one transaction reading `state`, allowed `access`, with `gas_limit`,
-    /// with fresh buffers (see [`Machine::with_scratch`] to reuse them).
-    pub fn new(
-        code: &'a C,
-        state: &'a S,
-        access: &'a AccessSet,
-        block: BlockContext,
-        gas_limit: u64,
-    ) -> Self {
-        Self::with_scratch(
-            code,
-            state,
-            access,
-            block,
-            gas_limit,
-            &mut Scratch::default(),
-        )
-    }
-
-    /// [`Machine::new`] taking its buffers from `scratch` (hand them back with
-    /// [`Machine::finish`]); the write buffer is sized for the access set's writes.
-    pub fn with_scratch(
-        code: &'a C,
-        state: &'a S,
-        access: &'a AccessSet,
-        block: BlockContext,
-        gas_limit: u64,
-        scratch: &mut Scratch,
-    ) -> Self {
-        Self::with_buffers(code, state, access, block, gas_limit, &mut scratch.bufs)
-    }
-
-    pub(crate) fn with_buffers(
-        code: &'a C,
-        state: &'a S,
-        access: &'a AccessSet,
-        block: BlockContext,
-        gas_limit: u64,
-        bufs: &mut Buffers,
-    ) -> Self {
-        let mut storage = TxStorage::with_buffer(state, std::mem::take(&mut bufs.writes));
-        storage.reserve(access.write_entries());
-        let mut event_words = std::mem::take(&mut bufs.event_words);
-        event_words.clear();
+impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S> {
+    /// A machine over `host`, taking its registers and frames from `bufs` (give them
+    /// back with [`Machine::finish_buffers`]).
+    pub(crate) fn with_buffers(host: &'h mut TxHost<'a, C, S>, bufs: &mut Buffers) -> Self {
         Machine {
-            code,
-            storage,
-            access,
-            block,
+            host,
             regs: std::mem::take(&mut bufs.regs),
             frames: recycle(std::mem::take(&mut bufs.frames)),
-            gas_limit,
-            gas_left: gas_limit,
-            events: recycle(std::mem::take(&mut bufs.events)),
-            event_words,
-            memo: std::mem::take(&mut bufs.memo),
         }
     }
 
-    /// Gas used so far (the whole limit after `OutOfGas`).
-    pub fn gas_used(&self) -> u64 {
-        self.gas_limit.saturating_sub(self.gas_left)
-    }
-
-    /// The events emitted so far, in receipt form.
-    pub fn events(&self) -> Result<Vec<Event>, Failure> {
-        self.events
-            .iter()
-            .map(|e| e.render(&self.event_words))
-            .collect()
-    }
-
-    /// The buffered storage writes.
-    pub fn writes(&self) -> &WriteBuffer {
-        self.storage.writes()
-    }
-
-    /// Hands the buffers back to `scratch`, keeping the buffered writes (for the
-    /// caller to commit) when `keep_writes`, else dropping them.
-    pub fn finish(self, scratch: &mut Scratch, keep_writes: bool) {
-        self.finish_buffers(&mut scratch.bufs, keep_writes);
-    }
-
-    pub(crate) fn finish_buffers(self, bufs: &mut Buffers, keep_writes: bool) {
-        let mut writes = self.storage.into_writes();
-        if !keep_writes {
-            writes.clear();
-        }
-        bufs.writes = writes;
+    pub(crate) fn finish_buffers(self, bufs: &mut Buffers) {
         bufs.regs = self.regs;
         bufs.frames = recycle(self.frames);
-        bufs.events = recycle(self.events);
-        bufs.event_words = self.event_words;
-        bufs.memo = self.memo;
     }
 
     /// Runs function `func` of `module` deployed at `self_addr`, called by `caller`
@@ -312,23 +215,41 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             .ok_or_else(internal("empty call stack"))?;
         top.block = b;
         top.pc = 0;
-        Ok(())
+        self.check_widths(frame.base, frame.info, b)
+    }
+
+    /// In debug builds (every test), checks the verifier's width facts against the
+    /// registers on entry to block `b`: a value wider than its inferred width is a
+    /// verifier bug, reported as `internal`. Release builds rely on the facts.
+    #[inline]
+    fn check_widths(&self, base: usize, info: &FunctionInfo, b: usize) -> Result<(), Failure> {
+        if !cfg!(debug_assertions) {
+            return Ok(());
+        }
+        let Some(widths) = info.widths.at_block(b) else {
+            return Err(internal("entered a block the verifier found unreachable")());
+        };
+        let regs = self
+            .regs
+            .get(base..base + widths.len())
+            .ok_or_else(internal("register window"))?;
+        match regs
+            .iter()
+            .zip(widths)
+            .position(|(v, w)| RegWidth::of_value(v) > *w)
+        {
+            None => Ok(()),
+            Some(i) => Err(Failure::Internal(format!(
+                "register r{i} holds a wider value than its verified width {} at block b{b}",
+                widths.get(i).map_or("?", |w| w.name())
+            ))),
+        }
     }
 
     /// The gas rule: charge block `b`'s cost, or fail with `OutOfGas` (all gas used).
     fn charge(&mut self, info: &FunctionInfo, b: usize) -> Result<(), Failure> {
         let cost = *info.block_gas.get(b).ok_or_else(internal("block gas"))?;
-        self.charge_cost(cost)
-    }
-
-    /// Charges `cost`, or fails with `OutOfGas` (all gas used).
-    fn charge_cost(&mut self, cost: u64) -> Result<(), Failure> {
-        if self.gas_left < cost {
-            self.gas_left = 0;
-            return Err(Failure::OutOfGas);
-        }
-        self.gas_left -= cost;
-        Ok(())
+        self.host.charge(cost)
     }
 
     /// Pushes a frame for `func` of `module` with its window at `base`: charges the
@@ -346,9 +267,6 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
         args: Args<'_>,
         ext_import: Option<u16>,
     ) -> Result<(), Failure> {
-        if self.frames.len() >= MAX_CALL_DEPTH {
-            return Err(Failure::CallDepth);
-        }
         let f = usize::from(func);
         let function = module
             .module
@@ -359,9 +277,8 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             .functions
             .get(f)
             .ok_or_else(internal("function info"))?;
-        // Frame setup and the entry block are paid for before the window is filled.
-        let entry = *info.block_gas.first().ok_or_else(internal("block gas"))?;
-        self.charge_cost(info.frame_gas.saturating_add(entry))?;
+        // Depth, then frame setup and the entry block, before the window is filled.
+        self.host.enter(info, self_addr)?;
         let end = base + usize::from(function.n_regs);
         let params = usize::from(info.param_words);
         if self.regs.len() < end {
@@ -397,13 +314,14 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             ret_dst,
             ext_import,
         });
-        Ok(())
+        self.check_widths(base, info, 0)
     }
 
     /// Pops the current frame returning `rs`; the words go to the caller's
     /// destination, or out of the transaction when the stack is empty.
     fn ret(&mut self, rs: Regs) -> Result<Option<Vec<U256>>, Failure> {
         let callee = self.frames.pop().ok_or_else(internal("empty call stack"))?;
+        self.host.leave();
         let src = callee.base + usize::from(rs.start.0);
         let n = usize::from(rs.n);
         let Some(caller) = self.frames.last() else {
@@ -425,7 +343,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
                 .regs
                 .get(src..src + n)
                 .ok_or_else(internal("return registers"))?;
-            call::check_return(caller.module, import, words)?;
+            crate::host::check_return(caller.module, import, words)?;
         }
         self.regs.copy_within(src..src + n, dst);
         Ok(None)
@@ -445,13 +363,6 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             .ok_or_else(internal("register out of range"))?;
         *slot = v;
         Ok(())
-    }
-
-    fn slice(&self, base: usize, rs: Regs) -> Result<&[U256], Failure> {
-        let start = base + usize::from(rs.start.0);
-        self.regs
-            .get(start..start + usize::from(rs.n))
-            .ok_or_else(internal("register range out of range"))
     }
 
     /// Executes one straight-line instruction; `pc` is the index of the next one.
@@ -508,23 +419,29 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
             }
             Instr::Caller { dst } => (*dst, addr_word(&frame.caller)),
             Instr::SelfAddr { dst } => (*dst, addr_word(&frame.self_addr)),
-            Instr::BlockNumber { dst } => (*dst, U256::from(self.block.number)),
-            Instr::BlockTimestamp { dst } => (*dst, U256::from(self.block.timestamp)),
+            Instr::BlockNumber { dst } => (*dst, U256::from(self.host.block().number)),
+            Instr::BlockTimestamp { dst } => (*dst, U256::from(self.host.block().timestamp)),
             Instr::SubAccount { dst, key } => {
-                let start = base + usize::from(key.start.0);
-                let words = self
-                    .regs
-                    .get(start..start + usize::from(key.n))
-                    .ok_or_else(internal("register range out of range"))?;
-                let sub = self.memo.sub_account(&frame.self_addr, words);
+                let words = range(&self.regs, base, *key)?;
+                let sub = self.host.sub_account(&frame.self_addr, words);
                 (*dst, address_to_word(&sub))
             }
             Instr::SLoad { field, key, dst } => {
-                self.sload(frame, *field, *key, *dst)?;
+                let key = self.host.storage_key(range(&self.regs, base, *key)?);
+                let start = base + usize::from(dst.start.0);
+                let out = self
+                    .regs
+                    .get_mut(start..start + usize::from(dst.n))
+                    .ok_or_else(internal("register range out of range"))?;
+                self.host
+                    .sload(frame.module, &frame.self_addr, *field, key, out)?;
                 return Ok(Flow::Next);
             }
             Instr::SStore { field, key, src } => {
-                self.sstore(frame, *field, *key, *src)?;
+                let key = self.host.storage_key(range(&self.regs, base, *key)?);
+                let src = range(&self.regs, base, *src)?;
+                self.host
+                    .sstore(frame.module, &frame.self_addr, *field, key, src)?;
                 return Ok(Flow::Next);
             }
             Instr::Call { func, args, dst } => {
@@ -542,19 +459,8 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
                 return Ok(Flow::Switch);
             }
             Instr::Emit { event, args } => {
-                let start = self.event_words.len();
-                let src = base + usize::from(args.start.0);
-                let words = self
-                    .regs
-                    .get(src..src + usize::from(args.n))
-                    .ok_or_else(internal("register range out of range"))?;
-                self.event_words.extend_from_slice(words);
-                self.events.push(RawEvent {
-                    contract: frame.self_addr,
-                    module: frame.module,
-                    event: *event,
-                    words: start..self.event_words.len(),
-                });
+                let words = range(&self.regs, base, *args)?;
+                self.host.emit(frame.module, frame.self_addr, *event, words);
                 return Ok(Flow::Next);
             }
             Instr::Require { cond, msg } => {
@@ -579,15 +485,11 @@ fn addr_word(a: &Address) -> U256 {
     U256::from_be_bytes(b)
 }
 
-/// The `Revert` failure with message `strings[msg]`.
-fn revert(module: &VerifiedModule, msg: u32) -> Failure {
-    match usize::try_from(msg)
-        .ok()
-        .and_then(|i| module.module.strings.get(i))
-    {
-        Some(m) => Failure::Revert(m.clone()),
-        None => Failure::Internal("message index out of range".to_string()),
-    }
+/// The registers `rs` of the frame at `base`.
+fn range(regs: &[U256], base: usize, rs: Regs) -> Result<&[U256], Failure> {
+    let start = base + usize::from(rs.start.0);
+    regs.get(start..start + usize::from(rs.n))
+        .ok_or_else(internal("register range out of range"))
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 //!   carries the precomputed gas, selector and width tables).
 //! - [`state`]: the world in persistent maps, with its canonical digest.
 //! - [`access`]: access summaries evaluated into concrete [`AccessSet`]s.
-//! - [`interp`]: the reference interpreter (one transaction).
+//! - [`host`]: the transaction host every engine calls (storage, access, events,
+//!   gas, call depth, external call checks).
+//! - [`engine`]: the engine interface and [`EngineKind`]; [`interp`]: the reference
+//!   interpreter, one engine.
 //! - [`exec`]: one transaction end to end (resolve, validate, run, receipt).
 //! - [`chain`]: [`Chain`], deployment and sequential blocks.
 //! - [`receipt`]: receipts, failures, events.
@@ -14,8 +17,10 @@
 
 pub mod access;
 pub mod chain;
+pub mod engine;
 pub mod exec;
 pub mod executor;
+pub mod host;
 pub mod interp;
 mod keymemo;
 pub mod receipt;
@@ -26,6 +31,7 @@ pub mod verify;
 pub use access::{AccessEntry, AccessKey, AccessSet};
 pub use braid_bytecode::{Module, U256, ValueType};
 pub use chain::{Chain, DeployError, LoadError};
+pub use engine::EngineKind;
 pub use executor::{BlockError, BlockOutcome, BlockStats, Executor, GraphStats, Phases, Ran};
 pub use receipt::{Event, Failure, PanicKind, Receipt};
 pub use state::{SlotKey, StateRead, WorldState};

@@ -66,39 +66,37 @@ pub(crate) fn key_id(e: &AccessEntry) -> u64 {
     h.finish() | 1
 }
 
-/// A transaction of a block after the access phase.
-#[derive(Debug)]
-pub(crate) struct Prep<'m> {
-    /// Its entry point and access gas, or the receipt of a transaction that cannot
-    /// run (`None` only before the access phase reached it).
-    pub(crate) prepared: Result<Prepared<'m>, Option<Box<Receipt>>>,
+/// What the access phase leaves for a transaction (kept by the executor across blocks,
+/// so its allocations are reused).
+#[derive(Debug, Default)]
+pub(crate) struct Prep {
     /// Its evaluated access set (empty when it cannot run).
     pub(crate) access: AccessSet,
     /// The key id of each entry of `access`.
     pub(crate) keys: Vec<u64>,
 }
 
-impl Prep<'_> {
-    /// An empty placeholder (never allocates), overwritten by the access phase.
-    pub(crate) fn placeholder() -> Self {
-        Prep {
-            prepared: Err(None),
-            access: AccessSet::default(),
-            keys: Vec::new(),
-        }
-    }
+/// A transaction's entry point and access gas, or the receipt of one that cannot run
+/// (`None` only before the access phase reached it).
+pub(crate) type Ready<'m> = Result<Prepared<'m>, Option<Box<Receipt>>>;
 
-    /// The receipt of a transaction that cannot run.
-    pub(crate) fn failed_receipt(&self) -> Receipt {
-        match &self.prepared {
-            Err(Some(r)) => (**r).clone(),
-            _ => Receipt::failed(
-                crate::Failure::Internal("transaction not prepared".to_string()),
-                0,
-                braid_bytecode::ValueType::unit(),
-            ),
-        }
+/// The receipt of a transaction that cannot run.
+pub(crate) fn failed_receipt(ready: &Ready<'_>) -> Receipt {
+    match ready {
+        Err(Some(r)) => (**r).clone(),
+        _ => Receipt::failed(
+            crate::Failure::Internal("transaction not prepared".to_string()),
+            0,
+            braid_bytecode::ValueType::unit(),
+        ),
     }
+}
+
+/// Buffers of the DAG build reused across blocks.
+#[derive(Debug, Default)]
+pub(crate) struct DagScratch {
+    table: Vec<KeySlot>,
+    depth: Vec<u32>,
 }
 
 /// The conflict DAG of a run of transactions (see the module documentation), over
@@ -123,7 +121,7 @@ pub(crate) struct Dag {
 }
 
 /// One key's state while the DAG is built.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct KeySlot {
     id: u64,
     writer: u32,
@@ -132,25 +130,29 @@ struct KeySlot {
 
 impl Dag {
     /// Builds the DAG of `preps` in one pass in order.
-    pub(crate) fn build(preps: &[Prep<'_>]) -> Dag {
+    pub(crate) fn build(preps: &[Prep], scratch: &mut DagScratch) -> Dag {
         let total: usize = preps.iter().map(|p| p.keys.len()).sum();
         let mut start = Vec::with_capacity(preps.len() + 1);
         let mut owner = vec![0u32; total];
         let mut write = vec![false; total];
         let mut prev = vec![NONE; total];
         let mut readers = vec![NONE; total];
-        let mut depth = vec![0u32; preps.len()];
+        let depth = &mut scratch.depth;
+        depth.clear();
+        depth.resize(preps.len(), 0);
         let (mut edges, mut longest) = (0usize, 0u32);
         let cap = (total * 2).next_power_of_two().max(16);
         let mask = cap - 1;
-        let mut table = vec![
+        let table = &mut scratch.table;
+        table.clear();
+        table.resize(
+            cap,
             KeySlot {
                 id: 0,
                 writer: NONE,
                 readers: NONE,
-            };
-            cap
-        ];
+            },
+        );
         let mut g = 0usize;
         for (t, p) in preps.iter().enumerate() {
             let t32 = index(t);
@@ -178,7 +180,7 @@ impl Dag {
                 }
                 if writer != NONE {
                     edges += 1;
-                    d = d.max(at(&depth, at(&owner, writer)));
+                    d = d.max(at(depth, at(&owner, writer)));
                 }
                 if let (Some(w), Some(pv), Some(rd)) =
                     (write.get_mut(g), prev.get_mut(g), readers.get_mut(g))
@@ -194,7 +196,7 @@ impl Dag {
                         let o = at(&owner, r);
                         if o != t32 {
                             edges += 1;
-                            d = d.max(at(&depth, o));
+                            d = d.max(at(depth, o));
                         }
                         r = at(&readers, r);
                     }
@@ -274,36 +276,78 @@ pub(crate) struct Done {
     pub(crate) path_gas: u64,
 }
 
-/// The shared state of one parallel run.
-pub(crate) struct Run<'a, 'm> {
-    dag: &'a Dag,
-    preps: &'a [Prep<'m>],
-    txs: &'a [Transaction],
-    base: &'a Storage,
-    block: BlockContext,
-    next: AtomicUsize,
+/// The per-transaction and per-entry cells of a run, reused across blocks.
+#[derive(Debug, Default)]
+pub(crate) struct RunCells {
     eff: Vec<AtomicU32>,
     done: Vec<OnceLock<Done>>,
 }
 
+impl RunCells {
+    /// Sizes the cells for `dag` and `txs` transactions, all empty.
+    fn reset(&mut self, entries: usize, txs: usize) {
+        self.eff.truncate(entries);
+        for e in &mut self.eff {
+            *e.get_mut() = NONE;
+        }
+        self.eff.resize_with(entries, || AtomicU32::new(NONE));
+        self.done.truncate(txs);
+        for d in &mut self.done {
+            d.take();
+        }
+        self.done.resize_with(txs, OnceLock::new);
+    }
+
+    /// Takes the finished transactions out, in block order, leaving the cells empty.
+    pub(crate) fn take_done(&mut self) -> impl Iterator<Item = Option<Done>> + '_ {
+        self.done.iter_mut().map(OnceLock::take)
+    }
+
+    /// The finished transactions' writes, in block order.
+    pub(crate) fn writes(&self) -> impl Iterator<Item = &[(SlotKey, U256)]> {
+        self.done
+            .iter()
+            .filter_map(OnceLock::get)
+            .map(|d| d.writes.entries())
+    }
+}
+
+/// The shared state of one parallel run.
+pub(crate) struct Run<'a, 'm> {
+    dag: &'a Dag,
+    preps: &'a [Prep],
+    ready: &'a [Ready<'m>],
+    txs: &'a [Transaction],
+    base: &'a Storage,
+    block: BlockContext,
+    next: AtomicUsize,
+    eff: &'a [AtomicU32],
+    done: &'a [OnceLock<Done>],
+}
+
 impl<'a, 'm> Run<'a, 'm> {
-    /// A run of `txs` (prepared as `preps`, scheduled by `dag`) over `base`.
+    /// A run of `txs` (prepared as `preps` and `ready`, scheduled by `dag`) over
+    /// `base`, in `cells` (emptied first).
     pub(crate) fn new(
         dag: &'a Dag,
-        preps: &'a [Prep<'m>],
+        preps: &'a [Prep],
+        ready: &'a [Ready<'m>],
         txs: &'a [Transaction],
         base: &'a Storage,
         block: BlockContext,
+        cells: &'a mut RunCells,
     ) -> Self {
+        cells.reset(dag.owner.len(), txs.len());
         Run {
             dag,
             preps,
+            ready,
             txs,
             base,
             block,
             next: AtomicUsize::new(0),
-            eff: (0..dag.owner.len()).map(|_| AtomicU32::new(NONE)).collect(),
-            done: (0..txs.len()).map(|_| OnceLock::new()).collect(),
+            eff: &cells.eff,
+            done: &cells.done,
         }
     }
 
@@ -326,9 +370,12 @@ impl<'a, 'm> Run<'a, 'm> {
     /// Waits for transaction `t`'s predecessors, runs it and publishes it.
     fn run_one<C: CodeStore + ?Sized>(&self, t: usize, bufs: &mut Buffers, code: &C) {
         {
-            let (Some(prep), Some(tx), Some(slot)) =
-                (self.preps.get(t), self.txs.get(t), self.done.get(t))
-            else {
+            let (Some(prep), Some(ready), Some(tx), Some(slot)) = (
+                self.preps.get(t),
+                self.ready.get(t),
+                self.txs.get(t),
+                self.done.get(t),
+            ) else {
                 return;
             };
             let mut path = 0u64;
@@ -337,7 +384,7 @@ impl<'a, 'm> Run<'a, 'm> {
                     path = path.max(wait(d).path_gas);
                 }
             });
-            let receipt = match &prep.prepared {
+            let receipt = match ready {
                 Ok(prepared) => {
                     let view = TxView {
                         run: self,
@@ -347,7 +394,7 @@ impl<'a, 'm> Run<'a, 'm> {
                     };
                     exec::execute(bufs, code, &view, self.block, tx, prepared, &prep.access)
                 }
-                Err(_) => prep.failed_receipt(),
+                Err(_) => failed_receipt(ready),
             };
             let writes = if receipt.is_success() {
                 std::mem::take(&mut bufs.writes)
@@ -388,11 +435,6 @@ impl<'a, 'm> Run<'a, 'm> {
         self.eff
             .get(g as usize)
             .map_or(NONE, |c| c.load(Ordering::Relaxed))
-    }
-
-    /// The finished transactions, in block order (after every worker returned).
-    pub(crate) fn finish(self) -> Vec<Option<Done>> {
-        self.done.into_iter().map(OnceLock::into_inner).collect()
     }
 }
 

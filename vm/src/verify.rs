@@ -13,6 +13,7 @@
 
 mod instr;
 mod types;
+pub mod widths;
 
 use braid_bytecode::encode;
 use braid_bytecode::{
@@ -134,6 +135,8 @@ pub struct FunctionInfo {
     pub param_max: Vec<U256>,
     /// The selector, for public functions.
     pub selector: Option<u64>,
+    /// The inferred register widths at every block entry ([`widths`]).
+    pub widths: widths::FunctionWidths,
 }
 
 /// A module that passed the verifier, with everything execution precomputes.
@@ -215,6 +218,7 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
         ))));
     }
     let shapes = types::check_shapes(&module)?;
+    let declared = widths::Declared::of(&module);
     let mut functions = Vec::with_capacity(module.functions.len());
     let mut selectors = Vec::new();
     let mut by_name = BTreeMap::new();
@@ -259,6 +263,13 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
             }
         }
         let block_gas = instr::check_function(&module, &shapes, f, fn_shape.ret_words)?;
+        let widths = widths::infer(&module, &declared, fi, f).map_err(|((b, i), kind)| {
+            let at = i.map_or_else(|| "terminator".to_string(), |i| format!("instruction {i}"));
+            VerifyError {
+                location: format!("function `{}`, block b{b}, {at}", f.name),
+                kind,
+            }
+        })?;
         let fi16 = u16::try_from(fi)
             .map_err(|_| err(VerifyErrorKind::TooLarge("function index".to_string())))?;
         let selector = if f.visibility.is_pub() {
@@ -285,6 +296,7 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
             ret_words: fn_shape.ret_words,
             param_max,
             selector,
+            widths,
         });
     }
     selectors.sort_unstable();

@@ -354,6 +354,10 @@ pub mod cost {
     /// the transaction's entry frame, before the window is filled. See [`frame`].
     pub const FRAME_REG: u64 = 1;
 
+    // Retained events are bounded by gas (checked at compile time).
+    const _: () = assert!(EMIT >= EVENT_RECORD_BYTES * GAS_PER_RETAINED_BYTE);
+    const _: () = assert!(EMIT_WORD >= 32 * GAS_PER_RETAINED_BYTE);
+
     /// The frame-setup cost of a call to a function with `n_regs` registers.
     pub const fn frame(n_regs: u16) -> u64 {
         FRAME_REG * n_regs as u64
@@ -544,8 +548,6 @@ mod tests {
     /// `GAS_PER_RETAINED_BYTE` gas per byte they hold.
     #[test]
     fn retained_events_are_bounded_by_gas() {
-        const { assert!(EMIT >= EVENT_RECORD_BYTES * GAS_PER_RETAINED_BYTE) };
-        const { assert!(EMIT_WORD >= 32 * GAS_PER_RETAINED_BYTE) };
         // The record: contract (20 bytes, padded to 24), the shared definition (8),
         // the argument vector (24), plus the vector's allocation header and the
         // allocator's rounding (at most 32 more) and the receipt vector slot.

@@ -60,9 +60,10 @@ impl Scratch {
     }
 }
 
-/// The interpreter's reusable buffers (everything but the access set).
+/// An executor's reusable buffers for one run (everything but the access set): the
+/// host's and the engine's.
 #[derive(Default)]
-pub(crate) struct Buffers {
+pub struct Buffers {
     /// The register file.
     pub(crate) regs: Vec<U256>,
     /// The frame stack, empty between runs.
@@ -75,6 +76,8 @@ pub(crate) struct Buffers {
     pub(crate) event_words: Vec<U256>,
     /// The key derivation memo, kept across transactions.
     pub(crate) memo: KeyMemo,
+    /// The host's contract stack, empty between runs.
+    pub(crate) stack: Vec<crate::Address>,
 }
 
 /// An empty vector of `U` reusing `v`'s allocation (see the module documentation;

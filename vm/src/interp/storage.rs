@@ -1,9 +1,8 @@
-//! Storage instructions: the transaction's write buffer and access enforcement.
+//! The transaction's storage view: its write buffer over a base state (the access
+//! checks are the host's, [`crate::host::TxHost::sload`]).
 
-use super::{CodeStore, Frame, Machine};
-use crate::receipt::Failure;
 use crate::state::{SeededHashMap, SlotKey, StateRead};
-use braid_bytecode::{Reg, Regs, U256};
+use braid_bytecode::U256;
 
 /// Up to this many buffered words are found by a linear scan; past it a hash index
 /// is built (transactions write a handful of words; loops may write many).
@@ -137,108 +136,5 @@ impl<'a, S: StateRead + ?Sized> TxStorage<'a, S> {
     /// Takes the buffered writes.
     pub fn into_writes(self) -> WriteBuffer {
         self.writes
-    }
-}
-
-impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, C, S> {
-    /// The storage key word of the key registers (0 for a scalar field).
-    fn key_word(&mut self, base: usize, key: Regs) -> Result<U256, Failure> {
-        if key.n == 0 {
-            return Ok(U256::ZERO);
-        }
-        let start = base + usize::from(key.start.0);
-        let words = self
-            .regs
-            .get(start..start + usize::from(key.n))
-            .ok_or_else(super::internal("register range out of range"))?;
-        Ok(self.memo.map_key(words))
-    }
-
-    /// Fails with `AccessViolation` unless the access set allows the access.
-    fn check_access(
-        &self,
-        frame: &Frame<'a>,
-        field: u16,
-        key: U256,
-        write: bool,
-    ) -> Result<(), Failure> {
-        if self.access.allows(&frame.self_addr, field, key, write) {
-            return Ok(());
-        }
-        let module = &frame.module.module;
-        let field_name = module
-            .storage
-            .get(usize::from(field))
-            .map_or("?", |f| f.name.as_str());
-        let is_map = module
-            .storage
-            .get(usize::from(field))
-            .is_some_and(|f| f.key.is_some());
-        let slot = if is_map {
-            format!("{}.{field_name}[{key:#x}]", module.name)
-        } else {
-            format!("{}.{field_name}", module.name)
-        };
-        Err(Failure::AccessViolation(format!(
-            "{} of {slot} (field {field}) at contract 0x{} is outside the transaction's access set",
-            if write { "write" } else { "read" },
-            hex::encode(frame.self_addr),
-        )))
-    }
-
-    /// `SLoad`: the value words of `field[key]` into `dst`.
-    pub(super) fn sload(
-        &mut self,
-        frame: &Frame<'a>,
-        field: u16,
-        key: Regs,
-        dst: Regs,
-    ) -> Result<(), Failure> {
-        let key = self.key_word(frame.base, key)?;
-        self.check_access(frame, field, key, false)?;
-        for word in 0..dst.n {
-            let slot = SlotKey {
-                contract: frame.self_addr,
-                field,
-                key,
-                word,
-            };
-            let v = self.storage.read(&slot);
-            let r = dst
-                .start
-                .0
-                .checked_add(word)
-                .ok_or_else(super::internal("register"))?;
-            self.set(frame.base, Reg(r), v)?;
-        }
-        Ok(())
-    }
-
-    /// `SStore`: the words of `src` into `field[key]`.
-    pub(super) fn sstore(
-        &mut self,
-        frame: &Frame<'a>,
-        field: u16,
-        key: Regs,
-        src: Regs,
-    ) -> Result<(), Failure> {
-        let key = self.key_word(frame.base, key)?;
-        self.check_access(frame, field, key, true)?;
-        for word in 0..src.n {
-            let r = src
-                .start
-                .0
-                .checked_add(word)
-                .ok_or_else(super::internal("register"))?;
-            let v = self.get(frame.base, Reg(r))?;
-            let slot = SlotKey {
-                contract: frame.self_addr,
-                field,
-                key,
-                word,
-            };
-            self.storage.write(slot, v);
-        }
-        Ok(())
     }
 }

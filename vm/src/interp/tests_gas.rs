@@ -114,8 +114,10 @@ fn a_huge_window_per_call_runs_out_of_gas_quickly() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
-/// `Liar` declares `big() -> u128` and `two() -> bool` but answers 2^200 and 2;
-/// `fine() -> u128` answers 5.
+/// `Liar` declares `big() -> address` and `two() -> bool` but answers 2^200 and 2;
+/// `fine() -> u128` answers 5. (Answering 2^200 from a function declared `-> u128`
+/// no longer loads: the verifier's register widths reject the returned word, see
+/// [`a_u128_function_returning_a_wider_word_does_not_load`].)
 fn liar() -> Module {
     use Instr::*;
     let mut m = module("Liar", vec![], Vec::new());
@@ -134,7 +136,7 @@ fn liar() -> Module {
         )
     };
     m.functions = vec![
-        answer("big", ValueType::U128, 0),
+        answer("big", ValueType::Address, 0),
         answer("two", ValueType::Bool, 1),
         answer("fine", ValueType::U128, 2),
     ];
@@ -146,7 +148,7 @@ fn asker() -> Module {
     use Instr::*;
     let mut m = module("Asker", vec![], Vec::new());
     m.imports = vec![
-        import("big", &[], ValueType::U128),
+        import("big", &[], ValueType::Address),
         import("two", &[], ValueType::Bool),
         import("fine", &[], ValueType::U128),
     ];
@@ -170,7 +172,7 @@ fn asker() -> Module {
         )
     };
     m.functions = vec![
-        ask(0, ValueType::U128),
+        ask(0, ValueType::Address),
         ask(1, ValueType::Bool),
         ask(2, ValueType::U128),
     ];
@@ -187,7 +189,7 @@ fn external_call_returns_are_checked_against_the_declared_type() {
     assert_eq!(
         r.status,
         Err(Failure::BadCall(
-            "call of big()->u128: return word 0 is out of range for its type".into()
+            "call of big()->address: return word 0 is out of range for its type".into()
         ))
     );
     let r = run(&mut chain, asker, "ask_1", target.clone(), GAS);
@@ -200,4 +202,139 @@ fn external_call_returns_are_checked_against_the_declared_type() {
     let r = run(&mut chain, asker, "ask_2", target, GAS);
     assert!(r.is_success(), "{:?}", r.status);
     assert_eq!(r.ret, vec![u(5)]);
+}
+
+/// The first form of the attack (2^200 answered to a `-> u128` call) is now stopped
+/// at load time by the register widths, before the run-time check could see it.
+#[test]
+fn a_u128_function_returning_a_wider_word_does_not_load() {
+    let mut m = liar();
+    m.functions[0].ret = ValueType::U128;
+    let err = Chain::new()
+        .load_module(m)
+        .expect_err("the verifier rejects it");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("returned value: word 0 may be a u256 where a u128 is declared"),
+        "{msg}"
+    );
+}
+
+/// The host's order of external call checks (shared by every engine): re-entry is
+/// checked before the argument ranges, the selector before re-entry.
+#[test]
+fn external_call_checks_run_in_the_hosts_order() {
+    use Instr::*;
+    let mut m = module("Selfish", vec![], Vec::new());
+    m.consts = vec![u(300)];
+    m.imports = vec![
+        import("f", &[ValueType::U8], ValueType::unit()),
+        import("g", &[], ValueType::unit()),
+    ];
+    // f(x): self.f(300) — on the stack and out of range for u8: re-entry wins.
+    // h(): self.g() — no such function: the selector check comes first.
+    let call = |import: u16, args| {
+        vec![blk(
+            vec![
+                SelfAddr { dst: r(1) },
+                Const { dst: r(2), idx: 0 },
+                CallExt {
+                    import,
+                    target: r(1),
+                    args,
+                    dst: rs(0, 0),
+                    sub_key: None,
+                },
+            ],
+            ret_unit(),
+        )]
+    };
+    m.functions = vec![
+        func(
+            "f",
+            Visibility::Pub,
+            &[ValueType::U8],
+            ValueType::unit(),
+            3,
+            call(0, rs(2, 1)),
+        ),
+        func(
+            "h",
+            Visibility::Pub,
+            &[],
+            ValueType::unit(),
+            3,
+            call(1, rs(2, 0)),
+        ),
+    ];
+    let mut chain = Chain::new();
+    let a = deploy(&mut chain, m, vec![]);
+    let r = run(&mut chain, a, "f", vec![u(1)], GAS);
+    assert_eq!(r.status, Err(Failure::Reentrancy));
+    let r = run(&mut chain, a, "h", vec![], GAS);
+    assert!(
+        matches!(r.status, Err(Failure::BadCall(ref m)) if m.contains("has no public function g()->()")),
+        "{:?}",
+        r.status
+    );
+}
+
+/// In debug builds the interpreter checks the verifier's width facts at every block
+/// entry (so every test doubles as a soundness test of the width analysis): a
+/// tampered fact is caught as `internal`.
+#[test]
+fn a_wrong_width_fact_is_caught_in_debug_builds() {
+    use crate::engine::{self, EngineKind};
+    use crate::host::{CodeStore, TxHost};
+    use crate::interp::Buffers;
+    use crate::verify::{VerifiedModule, verify};
+    struct One(VerifiedModule);
+    impl CodeStore for One {
+        fn code_at(&self, _: &Address) -> Option<&VerifiedModule> {
+            Some(&self.0)
+        }
+    }
+    let body = || vec![blk(vec![], ret_unit())];
+    let mut m = module("Facts", vec![], Vec::new());
+    m.functions = vec![
+        func(
+            "wide",
+            Visibility::Pub,
+            &[ValueType::U128],
+            ValueType::unit(),
+            1,
+            body(),
+        ),
+        func(
+            "narrow",
+            Visibility::Pub,
+            &[ValueType::U8],
+            ValueType::unit(),
+            1,
+            body(),
+        ),
+    ];
+    let mut v = verify(&m).expect("verifies");
+    v.functions[0].widths = v.functions[1].widths.clone();
+    let code = One(v);
+    let state = crate::WorldState::default();
+    let access = crate::AccessSet::default();
+    let mut bufs = Buffers::default();
+    let mut host = TxHost::with_buffers(&code, &state, &access, block(), GAS, &mut bufs);
+    let r = engine::run(
+        EngineKind::Interp,
+        &mut host,
+        &mut bufs,
+        &code.0,
+        0,
+        ALICE,
+        BOB,
+        &[U256::from(1u8) << 100],
+    );
+    if cfg!(debug_assertions) {
+        assert!(
+            matches!(r, Err(Failure::Internal(ref m)) if m.contains("wider value than its verified width u8")),
+            "{r:?}"
+        );
+    }
 }
