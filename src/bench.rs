@@ -182,6 +182,12 @@ fn run_vm(
     mut executor: Executor,
     progress: &ProgressBar,
 ) -> Result<VmRun, CommandError> {
+    // Warm-up, untimed: the first block once on a throwaway clone, so that the
+    // executor's buffers and the pool's threads are ready before the timed blocks.
+    if let Some(first) = w.blocks.first() {
+        let mut scratch = w.chain.clone();
+        drop(executor.execute(&mut scratch, first.ctx, &first.txs));
+    }
     report::reset_peak_rss();
     let mut chain = w.chain.clone();
     let mut run = VmRun {
@@ -367,6 +373,13 @@ fn run_workload(
     if let Some(n) = &w.native {
         progress.set_message(format!("{name} {}: native", w.params));
         report::reset_peak_rss();
+        if let Some(first) = n.blocks.first() {
+            // Warm-up, untimed, as for the executors.
+            let mut scratch = n.world.clone();
+            for op in first {
+                let _ = scratch.apply(op);
+            }
+        }
         let mut world = n.world.clone();
         let mut elapsed = Duration::ZERO;
         let mut outcomes = Vec::with_capacity(n.blocks.len());
