@@ -209,6 +209,9 @@ pub enum Emit {
     Ast,
     /// Each public function's access summary (callees expanded).
     Access,
+    /// For every pair of public functions, whether two calls by different senders
+    /// with different arguments can conflict, and on which storage.
+    Conflicts,
     /// The disassembled bytecode of each contract.
     Bytecode,
     /// The JIT's Cranelift IR (needs the JIT engine).
@@ -404,6 +407,12 @@ mod tests {
         assert_eq!(args.output, Some(PathBuf::from("out")));
         assert_eq!(args.emit, Some(Emit::Access));
         assert_eq!(args.include, vec![PathBuf::from("x"), PathBuf::from("y")]);
+        let cli = Cli::try_parse_from(["braid", "compile", "a.braid", "--emit", "conflicts"])
+            .expect("valid command line");
+        let Command::Compile(args) = cli.command else {
+            panic!("expected compile")
+        };
+        assert_eq!(args.emit, Some(Emit::Conflicts));
     }
 
     #[test]

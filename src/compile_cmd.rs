@@ -27,7 +27,7 @@ pub fn compile(args: &CompileArgs, color: ColorChoice) -> Result<(), CommandErro
         match args.emit {
             Some(Emit::Tokens) => Stage::Tokens,
             Some(Emit::Ast) => Stage::Ast,
-            Some(Emit::Access) => Stage::Access,
+            Some(Emit::Access | Emit::Conflicts) => Stage::Access,
             // Without an emit, compile all the way: every error is reported.
             Some(Emit::Bytecode | Emit::Clif) | None => Stage::Bytecode,
         }
@@ -277,6 +277,17 @@ fn emitted(compilation: &Compilation, emit: Emit) -> Result<String, CommandError
                 .as_ref()
                 .ok_or_else(|| missing("access summaries"))?;
             braid_compiler::emit::access::access(program, summaries)
+        }
+        Emit::Conflicts => {
+            let program = compilation
+                .hir
+                .as_ref()
+                .ok_or_else(|| missing("typed program"))?;
+            let summaries = compilation
+                .access
+                .as_ref()
+                .ok_or_else(|| missing("access summaries"))?;
+            braid_compiler::emit::conflicts::conflicts(program, summaries)
         }
         Emit::Bytecode => {
             let parts: Vec<String> = compilation

@@ -114,7 +114,7 @@ fn compiling_a_good_contract_exits_zero() {
         format!("compiled {COUNTER}: 1 contract (Counter)\n"),
         "no warnings expected; one line says what was compiled"
     );
-    for stage in ["tokens", "ast", "access", "bytecode"] {
+    for stage in ["tokens", "ast", "access", "conflicts", "bytecode"] {
         let out = braid(&["compile", COUNTER, "--emit", stage]);
         assert_eq!(code(&out), 0, "--emit {stage}: {}", stderr(&out));
         assert!(!stdout(&out).is_empty(), "--emit {stage} prints the stage");

@@ -1,8 +1,8 @@
 //! Snapshot tests of compiler output: one `.braid` file per case.
 //!
 //! - `tests/compile/pass/*.braid` must compile with no errors; the snapshot holds the
-//!   stages named on the case's first line (`// emit: ast, access, bytecode`; default
-//!   `access, bytecode`), plus any warnings.
+//!   stages named on the case's first line (`// emit: ast, access, conflicts, bytecode`;
+//!   default `access, bytecode`), plus any warnings.
 //! - `tests/compile/fail/*.braid` must produce at least one error; the snapshot holds
 //!   the rendered diagnostics (no colour, paths relative to `tests/compile`).
 
@@ -59,6 +59,10 @@ fn run_pass(path: &Path) -> String {
                 c.ast.as_ref().expect("a compiled file has an AST"),
             )),
             "access" => out.push_str(&braid_compiler::emit::access::access(
+                c.hir.as_ref().expect("a compiled file has HIR"),
+                c.access.as_ref().expect("a compiled file has summaries"),
+            )),
+            "conflicts" => out.push_str(&braid_compiler::emit::conflicts::conflicts(
                 c.hir.as_ref().expect("a compiled file has HIR"),
                 c.access.as_ref().expect("a compiled file has summaries"),
             )),
@@ -127,8 +131,9 @@ fn there_are_enough_cases() {
     );
 }
 
-/// The shipped contracts' access summaries, as `braid compile --emit access` prints
-/// them: a change to what a DeFi transaction touches shows up in review.
+/// The shipped contracts' access summaries and conflict matrices, as `braid compile
+/// --emit access` and `--emit conflicts` print them: a change to what a DeFi
+/// transaction touches, or to which transactions can conflict, shows up in review.
 #[test]
 fn shipped_contract_access_summaries() {
     let contracts = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts");
@@ -153,5 +158,74 @@ fn shipped_contract_access_summaries() {
             c.access.as_ref().expect("a checked file has summaries"),
         );
         insta::assert_snapshot!(format!("access_{name}"), summary);
+        let matrix = braid_compiler::emit::conflicts::conflicts(
+            c.hir.as_ref().expect("a checked file has HIR"),
+            c.access.as_ref().expect("a checked file has summaries"),
+        );
+        insta::assert_snapshot!(format!("conflicts_{name}"), matrix);
     }
+}
+
+/// The text block of `book/src/access.md` that follows the line `$ {command}`, up to
+/// the closing fence.
+fn book_output(command: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/access.md");
+    let text = std::fs::read_to_string(path).expect("book/src/access.md is readable");
+    let start = text
+        .find(&format!("$ {command}\n"))
+        .unwrap_or_else(|| panic!("the access chapter shows `$ {command}`"));
+    let body = &text[start..];
+    let body = &body[body.find('\n').expect("a line") + 1..];
+    body[..body.find("```").expect("a closing fence")].to_owned()
+}
+
+/// The access chapter's `--emit access` and `--emit conflicts` examples are the
+/// commands' real output.
+#[test]
+fn the_access_chapter_shows_real_output() {
+    let contracts = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts");
+    let text = std::fs::read(contracts.join("token.braid")).expect("token.braid");
+    let c = compile_source(
+        "contracts/token.braid",
+        &text,
+        Some(&contracts),
+        &options(),
+        Stage::Access,
+    );
+    let printed = braid_compiler::emit::access::access(
+        c.hir.as_ref().expect("HIR"),
+        c.access.as_ref().expect("summaries"),
+    );
+    assert_eq!(
+        book_output("braid compile contracts/token.braid --emit access"),
+        printed
+    );
+    // The Ledger example is the chapter's ```braid block just before the command.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/access.md");
+    let chapter = std::fs::read_to_string(path).expect("book/src/access.md is readable");
+    let at = chapter
+        .find("$ braid compile ledger.braid --emit conflicts")
+        .expect("the conflicts example");
+    let block_start = chapter[..at]
+        .rfind("```braid\n")
+        .expect("the Ledger source")
+        + 8;
+    let block_end = block_start + chapter[block_start..].find("```").expect("fence");
+    let source = &chapter[block_start..block_end];
+    let c = compile_source(
+        "ledger.braid",
+        source.as_bytes(),
+        None,
+        &options(),
+        Stage::Access,
+    );
+    assert!(!c.has_errors(), "{}", c.render_diagnostics(false));
+    let matrix = braid_compiler::emit::conflicts::conflicts(
+        c.hir.as_ref().expect("HIR"),
+        c.access.as_ref().expect("summaries"),
+    );
+    assert_eq!(
+        book_output("braid compile ledger.braid --emit conflicts"),
+        matrix
+    );
 }

@@ -27,6 +27,7 @@
 //! an impure argument is an error (another contract's map cannot be named whole from
 //! here). Diagnostics: E0501–E0506, W0501 (an unneeded or over-strong pattern), W0502.
 
+pub(crate) mod contention;
 mod coverage;
 mod function;
 mod layout;
@@ -187,6 +188,7 @@ pub fn check_partial(
             );
         }
     }
+    contention::lint(program, with_errors, diags);
     let mut summaries = Summaries::default();
     for (i, f) in program.functions.iter().enumerate() {
         let entry = matches!(

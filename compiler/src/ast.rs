@@ -219,6 +219,9 @@ pub struct AccessPattern {
     pub key: Option<AccessKey>,
     /// The whole pattern.
     pub span: Span,
+    /// `serial` after the pattern (its span): every call writing it is meant to
+    /// conflict with every other (silences the contention lint, W0503).
+    pub serial: Option<Span>,
 }
 
 /// The key part of an [`AccessPattern`].

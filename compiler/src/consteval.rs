@@ -17,6 +17,10 @@ pub enum ConstError {
     Underflow,
     /// Division or remainder by zero.
     DivisionByZero,
+    /// A shift by the width of the type or more.
+    ShiftTooFar,
+    /// A left shift that drops set bits.
+    ShiftOverflow,
 }
 
 impl ConstError {
@@ -28,6 +32,15 @@ impl ConstError {
                 "this constant expression underflows (goes below zero)".to_owned()
             }
             ConstError::DivisionByZero => "this constant expression divides by zero".to_owned(),
+            ConstError::ShiftTooFar => format!(
+                "this constant shift is by {} bits or more, the width of `{}`",
+                ty.bits(),
+                ty.name()
+            ),
+            ConstError::ShiftOverflow => format!(
+                "this constant shift overflows `{}`: it shifts set bits out",
+                ty.name()
+            ),
         }
     }
 }
@@ -57,8 +70,11 @@ fn flag(b: bool) -> U256 {
     U256::from(u8::from(b))
 }
 
-/// Evaluates `a op b` on integer operands of type `ty`, checked like the VM (`<<`
-/// drops bits shifted out of the width; a shift by the width or more gives zero).
+/// Evaluates `a op b` on integer operands of type `ty`, checked like the VM.
+///
+/// Shifts are stricter than at run time: there `<<` drops the bits shifted out of the
+/// width and a shift by the width or more gives zero, but a constant shift that would
+/// do either is an error (`1 << 64` as a `u64` is not 0, just as `2 ** 64` is not).
 ///
 /// Comparisons give 0 or 1. For the shift operators `b` is the shift amount and may
 /// exceed the width. `&&`, `||` and the bitwise operators also work on bools (0/1).
@@ -71,16 +87,16 @@ pub fn binary(op: BinOp, ty: IntTy, a: U256, b: U256) -> Result<U256, ConstError
         BinOp::Div => a.checked_div(b).ok_or(ConstError::DivisionByZero),
         BinOp::Rem => a.checked_rem(b).ok_or(ConstError::DivisionByZero),
         BinOp::Pow => checked(a.checked_pow(b), ty, ConstError::Overflow),
-        BinOp::Shl => Ok(if b >= U256::from(bits) {
-            U256::ZERO
-        } else {
-            (a << b.to::<usize>()) & max_of(ty)
-        }),
-        BinOp::Shr => Ok(if b >= U256::from(bits) {
-            U256::ZERO
-        } else {
-            a >> b.to::<usize>()
-        }),
+        BinOp::Shl | BinOp::Shr if b >= U256::from(bits) => Err(ConstError::ShiftTooFar),
+        BinOp::Shl => {
+            let shifted = (a << b.to::<usize>()) & max_of(ty);
+            if shifted >> b.to::<usize>() == a {
+                Ok(shifted)
+            } else {
+                Err(ConstError::ShiftOverflow)
+            }
+        }
+        BinOp::Shr => Ok(a >> b.to::<usize>()),
         BinOp::BitAnd => Ok(a & b),
         BinOp::BitOr => Ok(a | b),
         BinOp::BitXor => Ok(a ^ b),
@@ -148,10 +164,26 @@ mod tests {
 
     #[test]
     fn shifts_drop_bits_outside_the_width() {
-        assert_eq!(binary(BinOp::Shl, IntTy::U8, u(0x81), u(1)), Ok(u(0x02)));
-        assert_eq!(binary(BinOp::Shl, IntTy::U8, u(1), u(8)), Ok(u(0)));
+        assert_eq!(
+            binary(BinOp::Shl, IntTy::U8, u(0x81), u(1)),
+            Err(ConstError::ShiftOverflow)
+        );
+        assert_eq!(binary(BinOp::Shl, IntTy::U8, u(0x41), u(1)), Ok(u(0x82)));
+        assert_eq!(
+            binary(BinOp::Shl, IntTy::U8, u(1), u(8)),
+            Err(ConstError::ShiftTooFar)
+        );
+        assert_eq!(
+            binary(BinOp::Shl, IntTy::U64, u(1), u(64)),
+            Err(ConstError::ShiftTooFar)
+        );
+        assert_eq!(binary(BinOp::Shl, IntTy::U64, u(1), u(63)), Ok(u(1) << 63));
+        assert_eq!(binary(BinOp::Shl, IntTy::U256, u(0), u(255)), Ok(u(0)));
         assert_eq!(binary(BinOp::Shr, IntTy::U8, u(0x80), u(7)), Ok(u(1)));
-        assert_eq!(binary(BinOp::Shr, IntTy::U256, u(1), U256::MAX), Ok(u(0)));
+        assert_eq!(
+            binary(BinOp::Shr, IntTy::U256, u(1), U256::MAX),
+            Err(ConstError::ShiftTooFar)
+        );
     }
 
     #[test]

@@ -53,6 +53,7 @@ codes! {
     UnexpectedEof = "E0202", Error, "the file ends in the middle of an item";
     TooDeep = "E0203", Error, "nesting deeper than the limit of 256";
     BadAsTarget = "E0204", Error, "`as` after a call names something other than `self[k]`";
+    Unsupported = "E0205", Error, "a declaration of a feature Braid does not have (`enum`, `interface`, `modifier`)";
     // Resolution.
     UnknownName = "E0301", Error, "a name that is not declared";
     Duplicate = "E0302", Error, "a name declared twice in one namespace";
@@ -84,6 +85,9 @@ codes! {
     NotPublic = "E0417", Error, "an external call to a function that is not `pub`";
     StructInHead = "E0418", Error, "a struct literal directly in an `if`, `while` or `for` head";
     RecursiveStruct = "E0419", Error, "a struct that contains itself";
+    StorageNameClash = "E0420", Error, "a parameter or local named like a storage field of its contract";
+    UnusedLocal = "W0401", Warning, "a parameter or local the body never reads";
+    UnusedFunction = "W0402", Warning, "a private function nothing calls";
     // Access annotations.
     AccessNotCovered = "E0501", Error, "a storage access not covered by the function's annotations";
     ViewWrites = "E0502", Error, "a `view fn` that writes storage";
@@ -93,9 +97,14 @@ codes! {
     RecursiveAccess = "E0506", Error, "recursive calls whose access summary grows without bound";
     UnusedAccess = "W0501", Warning, "an annotation the body never needs";
     UnusedCall = "W0502", Warning, "a `calls` entry the body never calls";
+    Contention = "W0503", Warning, "a `pub fn` writing a scalar field or a whole map: every call conflicts";
     // Limits.
     TooManyLocals = "E0601", Error, "a function with more locals than the VM allows";
 }
+
+/// The lints about style and design rather than correctness: unused names (W0401,
+/// W0402) and contention (W0503). Tests of other passes leave them out.
+pub const STYLE_LINTS: &[Code] = &[Code::UnusedLocal, Code::UnusedFunction, Code::Contention];
 
 /// A label: a span with a message.
 #[derive(Clone, Debug, PartialEq)]
@@ -200,6 +209,11 @@ impl Diagnostics {
     /// All diagnostics in the order recorded.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()
+    }
+
+    /// Keeps only the diagnostics for which `keep` holds.
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.items.retain(keep);
     }
 
     /// Whether nothing was recorded.

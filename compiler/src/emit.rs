@@ -3,4 +3,5 @@
 
 pub mod access;
 pub mod ast;
+pub mod conflicts;
 pub mod tokens;

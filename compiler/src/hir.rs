@@ -189,6 +189,8 @@ pub struct Pattern {
     pub key: PatternKey,
     /// Where it is written.
     pub span: Span,
+    /// Marked `serial`: the contention it causes is intended (W0503 does not fire).
+    pub serial: bool,
 }
 
 /// The key part of a [`Pattern`].

@@ -8,6 +8,7 @@
 
 mod build;
 mod heads;
+mod unsupported;
 
 #[cfg(test)]
 mod tests;
@@ -73,6 +74,7 @@ pub fn parse_tokens(file: FileId, tokens: &[Token], diags: &mut Diagnostics) -> 
     let mut ctx = build::Ctx::new(file);
     let damage = lexical_damage(file, diags);
     let tokens = heads::wrap_struct_literals_in_heads(file, tokens, &mut ctx.diags);
+    let tokens = unsupported::remove_unsupported_items(&tokens, &mut ctx.diags);
     let tokens = &tokens[..];
     let input = tokens
         .iter()

@@ -216,13 +216,24 @@ impl Walk<'_> {
         };
         let Some(text) = found else {
             let file = format!("{}.braid", path.join("/"));
-            self.diags.push(
-                Diagnostic::new(Code::UnknownModule, path_span, format!("cannot find module `{shown}`"))
-                    .with_label(format!("no file `{file}`"))
-                    .with_note(format!(
-                        "`{file}` is searched next to the importing file, then in each include directory (-I), then in the contracts directory"
-                    )),
-            );
+            let mut d = Diagnostic::new(Code::UnknownModule, path_span, format!("cannot find module `{shown}`"))
+                .with_label(format!("no file `{file}`"))
+                .with_note(format!(
+                    "`{file}` is searched next to the importing file, then in each include directory (-I), then in the contracts directory"
+                ));
+            // `use token::Token` with no `token.braid` around: the standard library has one.
+            let std_path = format!("std::{shown}");
+            if braid_stdlib::source(&std_path).is_some() || std_path == braid_stdlib::MATH_MODULE {
+                let rest: Vec<&str> = u.names.iter().map(|n| n.name.as_str()).collect();
+                let names = match rest.as_slice() {
+                    [one] => (*one).to_owned(),
+                    many => format!("{{{}}}", many.join(", ")),
+                };
+                d = d.with_help(format!(
+                    "the standard library has this module: `use {std_path}::{names};`"
+                ));
+            }
+            self.diags.push(d);
             return None;
         };
         if let Some(&existing) = self.by_key.get(&text.key) {

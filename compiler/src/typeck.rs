@@ -35,6 +35,7 @@ pub mod call;
 pub mod decls;
 pub mod expr;
 pub mod infer;
+mod locals;
 pub mod ops;
 pub mod place;
 pub mod stmt;
@@ -84,7 +85,9 @@ pub fn check(
     ck.check_contracts();
     ck.check_signatures();
     ck.check_consts();
+    ck.root = Some(root);
     ck.check_bodies();
+    ck.check_unused_functions(root);
     let mut program = ck.program;
     program.roots = program
         .contracts
@@ -179,6 +182,12 @@ pub(crate) struct FnCx {
     pub learnt: BTreeMap<LocalId, Ty>,
     /// Types learnt in earlier rounds, by the span of the local's name.
     pub resolved: BTreeMap<Span, Ty>,
+    /// The functions this body calls (for the unused-function warning, W0402).
+    pub callees: BTreeSet<FnId>,
+    /// Where each local is named in the body: `(span, assigned)`, `assigned` when the
+    /// name is the target of an assignment. For the unused-local warning (W0401) and
+    /// the storage-name clash (E0420).
+    pub uses: BTreeMap<LocalId, Vec<(Span, bool)>>,
 }
 
 impl FnCx {
@@ -194,7 +203,14 @@ impl FnCx {
             pending: BTreeSet::new(),
             learnt: BTreeMap::new(),
             resolved: BTreeMap::new(),
+            uses: BTreeMap::new(),
+            callees: BTreeSet::new(),
         }
+    }
+
+    /// Records that `id` is named at `span` (as an assignment target when `assigned`).
+    pub(crate) fn note_use(&mut self, id: LocalId, span: Span, assigned: bool) {
+        self.uses.entry(id).or_default().push((span, assigned));
     }
 
     /// Binds a new local in the innermost scope.
@@ -241,12 +257,17 @@ pub(crate) struct Checker<'d> {
     /// Words of each struct, by [`hir::StructId`].
     struct_words: Vec<u64>,
     /// Diagnostics of the current round of checking a function.
-    held: Option<Vec<Diagnostic>>,
+    pub(crate) held: Option<Vec<Diagnostic>>,
     /// The functions with errors so far (see [`Checked::with_errors`]).
     with_errors: BTreeSet<FnId>,
     /// Errors not reported because they only repeat a failed `use` (see
     /// [`Checker::err_or_failed_import`]); they still mark what they are in as broken.
     silent_errors: usize,
+    /// The functions some other function calls (W0402).
+    called: BTreeSet<FnId>,
+    /// The file being compiled: the unused-name lints (W0401, W0402) are about it,
+    /// not about the modules it imports.
+    root: Option<FileId>,
 }
 
 impl<'d> Checker<'d> {
@@ -261,6 +282,8 @@ impl<'d> Checker<'d> {
             const_depth: 0,
             struct_words: Vec::new(),
             held: None,
+            called: BTreeSet::new(),
+            root: None,
             with_errors: BTreeSet::new(),
             silent_errors: 0,
         }
@@ -325,7 +348,7 @@ impl<'d> Checker<'d> {
                     Some(TypeRef::Contract(c)) => Ty::Contract(c),
                     Some(TypeRef::Struct(s)) => Ty::Struct(s),
                     None => {
-                        let help = self.similar_type_help(scope, &id.name).unwrap_or_else(|| {
+                        let help = unsupported_type_help(&id.name).map(str::to_owned).or_else(|| self.similar_type_help(scope, &id.name)).unwrap_or_else(|| {
                             "the types are bool, u8, u64, u128, u256, address, tuples, and the structs and contracts declared or imported with `use`".to_owned()
                         });
                         self.err_or_failed_import(
@@ -479,6 +502,10 @@ impl<'d> Checker<'d> {
                 let errors_before = self.diags.error_count();
                 self.diags.extend(held);
                 self.check_local_words(&f);
+                let has_errors =
+                    self.diags.error_count() > errors_before || self.silent_errors > silent_before;
+                self.check_local_names(&f, &cx, has_errors);
+                self.called.extend(cx.callees.iter().filter(|&&c| c != id));
                 if self.diags.error_count() > errors_before || self.silent_errors > silent_before {
                     self.with_errors.insert(id);
                 }
@@ -574,4 +601,30 @@ pub(crate) fn error_expr(span: Span) -> hir::Expr {
         ty: Ty::Error,
         span,
     }
+}
+
+/// What to write instead of a type Braid does not have (`i128`, Solidity's `uint256`).
+/// Checked before "a type with a similar name": `i128` is not a typo of `u128`, and
+/// the unsigned type would not do what the author wrote.
+fn unsupported_type_help(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "i256" | "int" | "isize" | "int256" | "int128" => {
+            "Braid has no signed integers: keep a magnitude and a sign, e.g. `(u128, bool)`, or an amount offset by a constant; unsigned arithmetic reverts on underflow rather than going negative"
+        }
+        "uint" | "uint256" => "the 256-bit unsigned integer is `u256`",
+        "uint128" => "the 128-bit unsigned integer is `u128`",
+        "uint64" => "the 64-bit unsigned integer is `u64`",
+        "uint8" => "the 8-bit unsigned integer is `u8`",
+        "u16" | "u32" | "uint16" | "uint32" => {
+            "the integer types are `u8`, `u64`, `u128` and `u256`: use `u64` (a conversion with `as` checks the range)"
+        }
+        "string" | "String" | "str" | "bytes" => {
+            "Braid has no string values: strings appear only as `require`/`revert` messages; identify things by integers or addresses"
+        }
+        "Vec" | "vec" | "array" => {
+            "Braid has no arrays: keep the elements in a storage map keyed by index (`map<u64, T>`) with a count field"
+        }
+        "Option" => "Braid has no `Option`: return a `(bool, T)` tuple, or `revert`",
+        _ => return None,
+    })
 }

@@ -319,7 +319,7 @@ impl<'a> Analysis<'a> {
                         "the access set is computed before the transaction runs, so a called contract \
                          must be a parameter, `caller`, `self` or a constant",
                     )
-                    .with_help("pass the contract as a parameter");
+                    .with_help(pass_and_require_help(why));
                 self.diags.push(d);
                 return;
             }
@@ -423,7 +423,7 @@ impl<'a> Analysis<'a> {
                 "access sets are computed before the transaction runs: a key or contract a callee \
                  touches must come from parameters, `caller`, `self`, constants, or tuples and fields of those",
             )
-            .with_help("pass a parameter (or a tuple or field of parameters) here");
+            .with_help(pass_and_require_help(why));
         self.diags.push(d);
     }
 
@@ -511,4 +511,23 @@ fn g_own_name<'p>(program: &'p hir::Program, g: &hir::Function) -> Option<&'p st
     g.contract
         .and_then(|c| program.contracts.get(c.0 as usize))
         .map(|c| c.name.as_str())
+}
+
+/// E0503's help: the whole idiom. Passing the value as a parameter alone would let any
+/// sender choose it (whom the contract pays, which contract it calls), so the help
+/// also says to `require` that the parameter equals the value the body computed.
+fn pass_and_require_help(why: &Impure) -> String {
+    match &why.stored {
+        Some((field, ty)) => format!(
+            "take it as a parameter and check it against storage: add the parameter \
+             `expected_{field}: {ty}`, pass `expected_{field}` here, and begin the body with \
+             `require(expected_{field} == {field}, \"wrong {field}\");` (without the \
+             `require`, any sender could choose the value)"
+        ),
+        None => "take it as a parameter (a pure path), pass that parameter here, and \
+                 `require` before the call that it equals the value computed here, as in \
+                 `require(expected == value, \"…\");` (without the `require`, any sender \
+                 could choose the value)"
+            .to_owned(),
+    }
 }

@@ -24,6 +24,9 @@ pub(crate) struct Impure {
     pub span: Span,
     /// What it is, as a noun phrase.
     pub why: String,
+    /// When it is a read of a scalar storage field: the field's name and type, for a
+    /// help that gives the whole idiom (a parameter checked against the field).
+    pub stored: Option<(String, String)>,
 }
 
 /// One word of a value: pure, or why not.
@@ -165,6 +168,7 @@ impl Subst {
                 Err(Impure {
                     span: Span::default(),
                     why: format!("argument word {i}, which the call does not pass"),
+                    stored: None,
                 })
             }),
             WordExpr::Caller => self.caller.clone(),
@@ -285,6 +289,7 @@ mod tests {
         let bad = Impure {
             span: Span::default(),
             why: "`x`".into(),
+            stored: None,
         };
         let s = Subst {
             params: vec![Ok(WordExpr::Param(4)), Err(bad.clone())],

@@ -7,6 +7,7 @@
 //! is not pure, and a key built from it needs a whole-map pattern.
 
 use super::layout::{Impure, Word, element_types, param_offsets, param_word, word_count};
+use super::render::type_name;
 use crate::hir;
 use crate::span::Span;
 use braid_bytecode::WordExpr;
@@ -278,6 +279,7 @@ impl Walker<'_> {
                     _ => Err(Impure {
                         span: target.span,
                         why: "a value that is not one address".into(),
+                        stored: None,
                     }),
                 });
                 let args = self.arg_words(args);
@@ -315,6 +317,7 @@ impl Walker<'_> {
             Err(Impure {
                 span: e.span,
                 why: why.to_string(),
+                stored: None,
             })
         };
         match &e.kind {
@@ -366,10 +369,27 @@ impl Walker<'_> {
             hir::ExprKind::Block(_) => impure("a block with statements"),
             hir::ExprKind::BlockNumber => impure("`block.number`"),
             hir::ExprKind::BlockTimestamp => impure("`block.timestamp`"),
+            hir::ExprKind::Storage { field, key: None } => {
+                let stored = self.f.contract.and_then(|c| {
+                    let sf = self
+                        .program
+                        .contracts
+                        .get(c.0 as usize)?
+                        .storage
+                        .get(field.0 as usize)?;
+                    Some((sf.name.clone(), type_name(self.program, &sf.value)))
+                });
+                Err(Impure {
+                    span: e.span,
+                    why: "a storage read".into(),
+                    stored,
+                })
+            }
             hir::ExprKind::Storage { .. } => impure("a storage read"),
             hir::ExprKind::Binary(op, _, _) => Err(Impure {
                 span: e.span,
                 why: format!("a computed value (`{}`)", op.symbol()),
+                stored: None,
             }),
             hir::ExprKind::Not(_) => impure("a computed value (`!`)"),
             hir::ExprKind::If(..) => impure("an `if` expression"),
@@ -393,6 +413,7 @@ impl Walker<'_> {
                     param_word(i).ok_or_else(|| Impure {
                         span,
                         why: "a parameter beyond the VM's argument limit".into(),
+                        stored: None,
                     })
                 })
                 .collect();
@@ -412,6 +433,10 @@ impl Walker<'_> {
         } else {
             format!("`{name}`, which is computed in the body")
         };
-        Err(Impure { span, why })
+        Err(Impure {
+            span,
+            why,
+            stored: None,
+        })
     }
 }

@@ -600,6 +600,27 @@ impl Ctx {
         }
     }
 
+    /// The word after an access pattern: only `serial` (the pattern's contention is
+    /// intended, see the contention lint W0503) may come there. `None` (no word) and
+    /// `serial` give whether the pattern is marked; any other word is reported.
+    pub(crate) fn serial_marker(&mut self, word: Option<Ident>) -> Option<Span> {
+        let word = word?;
+        if word.name == "serial" {
+            return Some(word.span);
+        }
+        let d = self.error(
+            Code::UnexpectedToken,
+            word.span,
+            format!("expected `,`, found identifier `{}`", word.name),
+        );
+        d.primary.message = "unexpected identifier after an access pattern".to_owned();
+        d.help.push(
+            "separate patterns with `,`; the only word that may follow a pattern is `serial` (its contention is intended)"
+                .to_owned(),
+        );
+        None
+    }
+
     /// `target.f` in a `calls` clause, parsed as a postfix expression.
     pub(crate) fn call_pattern(&mut self, e: Deep<Expr>) -> Option<CallPattern> {
         let span = e.node.span;

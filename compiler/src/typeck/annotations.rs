@@ -34,11 +34,13 @@ impl Checker<'_> {
         } else {
             for p in &decl.access.reads {
                 if let Some(x) = self.pattern(cx, p) {
+                    self.check_serial(p, &x, false);
                     out.reads.push(x);
                 }
             }
             for p in &decl.access.writes {
                 if let Some(x) = self.pattern(cx, p) {
+                    self.check_serial(p, &x, true);
                     out.writes.push(x);
                 }
             }
@@ -129,7 +131,30 @@ impl Checker<'_> {
             field,
             key,
             span: p.span,
+            serial: p.serial.is_some(),
         })
+    }
+
+    /// `serial` marks only what the contention lint is about: a written scalar field
+    /// or whole map (E0505 elsewhere; removing the word changes nothing else).
+    fn check_serial(&mut self, p: &ast::AccessPattern, x: &hir::Pattern, write: bool) {
+        let Some(at) = p.serial else { return };
+        let why = if !write {
+            "a read never serializes calls: only writes conflict with reads"
+        } else if matches!(x.key, hir::PatternKey::Key(_)) {
+            "one map entry serializes only the calls that name the same key"
+        } else {
+            return;
+        };
+        self.err(
+            Diagnostic::new(
+                Code::BadPattern,
+                at,
+                "`serial` marks only a written scalar field or whole map",
+            )
+            .with_label(why)
+            .with_help("remove `serial`"),
+        );
     }
 
     fn call_decl(&mut self, cx: &mut FnCx, c: &ast::CallPattern) -> Option<hir::CallDecl> {
@@ -156,11 +181,36 @@ impl Checker<'_> {
         };
         let func = self.external_fn(contract, &c.func)?;
         let Some(target) = pure_path(&t, cx.n_params) else {
+            let ty = self.ty_name(&t.ty);
+            let help = match (&t.kind, cx.scope.contract) {
+                (hir::ExprKind::Storage { field, key: None }, Some(cid)) => {
+                    let name = self.program.contracts[cid.0 as usize].storage[field.0 as usize]
+                        .name
+                        .clone();
+                    format!(
+                        "take the contract as a parameter and check it against storage: add the \
+                         parameter `expected_{name}: {ty}`, write `calls expected_{name}.{f}` and \
+                         `expected_{name}.{f}(…)`, and begin the body with \
+                         `require(expected_{name} == {name}, \"wrong {name}\");` (without the \
+                         `require`, any sender could choose the contract)",
+                        f = c.func.name
+                    )
+                }
+                _ => format!(
+                    "take the contract as a parameter (`expected: {ty}`), name it here and in the \
+                     call, and `require` that it equals the contract the body means (without the \
+                     `require`, any sender could choose the contract)"
+                ),
+            };
             self.err(
-                Diagnostic::new(Code::ImpureKey, t.span, "the target of a `calls` entry must be a pure path")
-                    .with_label(impure_label(&t))
-                    .with_note(PURE_NOTE)
-                    .with_help("take the contract as a parameter (`token: Token`) and, if it must match storage, `require` that it does"),
+                Diagnostic::new(
+                    Code::ImpureKey,
+                    t.span,
+                    "the target of a `calls` entry must be a pure path",
+                )
+                .with_label(impure_label(&t))
+                .with_note(PURE_NOTE)
+                .with_help(help),
             );
             return None;
         };

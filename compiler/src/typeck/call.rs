@@ -94,10 +94,14 @@ impl Checker<'_> {
                 .with_secondary(name.span, "declared here"),
             );
         }
+        // With the wrong number of arguments, which argument is meant for which
+        // parameter is a guess: the arguments are checked on their own, so the one
+        // mistake is not reported again as a mismatched type.
+        let arity_ok = params.len() == args.len();
         args.iter()
             .enumerate()
             .map(|(i, a)| {
-                let want = params.get(i);
+                let want = params.get(i).filter(|_| arity_ok);
                 let e = self.expr(cx, a, want);
                 if let Some(w) = want {
                     self.expect_expr(cx, &e, w);
@@ -118,6 +122,7 @@ impl Checker<'_> {
     ) -> hir::Expr {
         match self.fn_ref(cx.scope, &name.name) {
             Some(FnRef::Fn(f)) => {
+                cx.callees.insert(f);
                 let args = self.args(cx, f, args, span);
                 let ret = self.sigs[f.0 as usize].ret.clone();
                 mk(hir::ExprKind::Call(f, args), ret, span)
@@ -135,6 +140,12 @@ impl Checker<'_> {
                 .with_label("not declared or imported");
                 if tables::math_intrinsic(&name.name).is_some() {
                     d = d.with_help(format!("import it: `use std::math::{{{}}};`", name.name));
+                } else if matches!(name.name.as_str(), "assert" | "assert_eq" | "require_eq") {
+                    d = d.with_help(if name.name == "assert" {
+                        "Braid checks with `require(condition, \"message\")`, which reverts the transaction when the condition is false"
+                    } else {
+                        "Braid checks with `require(a == b, \"message\")`, which reverts the transaction when the condition is false"
+                    });
                 } else if name.name == "init" {
                     d = d.with_note("`init` runs once, at deployment, and cannot be called");
                 } else if let Some(help) = self.similar_fn_help(cx.scope, &name.name) {
@@ -275,16 +286,19 @@ impl Checker<'_> {
             return None;
         };
         let decl = &self.t.fns[f.0 as usize].decl;
-        if !decl.kind.is_pub() {
+        let message = format!("`{}` is private to contract `{cname}`", method.name);
+        // One mistake, one diagnostic: a `calls` entry and the call it covers name the
+        // same private function; it is reported where it is first named.
+        let reported = self.held.as_ref().is_some_and(|held| {
+            held.iter()
+                .any(|d| d.code == Code::NotPublic && d.message == message)
+        });
+        if !decl.kind.is_pub() && !reported {
             let decl_span = decl.name.span;
             self.err(
-                Diagnostic::new(
-                    Code::NotPublic,
-                    method.span,
-                    format!("`{}` is private to contract `{cname}`", method.name),
-                )
-                .with_label("not `pub`: only the contract itself can call it")
-                .with_secondary(decl_span, "declared here without `pub`"),
+                Diagnostic::new(Code::NotPublic, method.span, message)
+                    .with_label("not `pub`: only the contract itself can call it")
+                    .with_secondary(decl_span, "declared here without `pub`"),
             );
         }
         Some(f)

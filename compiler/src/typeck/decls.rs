@@ -171,7 +171,28 @@ impl Checker<'_> {
                                     .with_note("a map key is an integer, an address, a contract value, or a tuple of those"),
                             );
                         }
-                        (Some(kt), self.resolve_ty(scope, v))
+                        if let ast::TypeExpr::Map(k2, v2, span) = &**v {
+                            // A map of maps: one map with a tuple key says the same.
+                            let text = crate::emit::ast::type_text;
+                            self.err(
+                                Diagnostic::new(
+                                    Code::MapOutsideStorage,
+                                    *span,
+                                    "a map cannot hold maps",
+                                )
+                                .with_label("a map as a map's value")
+                                .with_help(format!(
+                                    "use one map with a tuple key: `map<({}, {}), {}>`, read and written as `{}[(a, b)]`",
+                                    text(k),
+                                    text(k2),
+                                    text(v2),
+                                    f.name.name
+                                )),
+                            );
+                            (Some(kt), Ty::Error)
+                        } else {
+                            (Some(kt), self.resolve_ty(scope, v))
+                        }
                     }
                     t => (None, self.resolve_ty(scope, t)),
                 };

@@ -147,6 +147,7 @@ impl Checker<'_> {
 
     fn name_expr(&mut self, cx: &mut FnCx, id: &ast::Ident) -> hir::Expr {
         if let Some(l) = cx.lookup(&id.name) {
+            cx.note_use(l, id.span, false);
             let ty = cx.locals[l.0 as usize].ty.clone();
             return mk(hir::ExprKind::Local(l), ty, id.span);
         }

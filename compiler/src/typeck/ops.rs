@@ -157,11 +157,43 @@ impl Checker<'_> {
                     );
                     return error_expr(span);
                 }
+                if self.shift_always_zero(op, &l, &r, span) {
+                    return error_expr(span);
+                }
                 let ty = l.ty.clone();
                 (l, r, ty)
             }
         };
         self.fold_binary(op, l, r, ty, span)
+    }
+
+    /// E0409 for a shift of a run-time value by a constant of its width or more: it
+    /// always gives 0, never what was meant. Kept out of [`Checker::binary`] so that
+    /// the recursion through nested expressions keeps a small stack frame.
+    #[inline(never)]
+    fn shift_always_zero(&mut self, op: BinOp, l: &hir::Expr, r: &hir::Expr, span: Span) -> bool {
+        let (Ty::Int(width), hir::ExprKind::Lit(amount)) = (&l.ty, &r.kind) else {
+            return false;
+        };
+        if !matches!(op, BinOp::Shl | BinOp::Shr)
+            || matches!(l.kind, hir::ExprKind::Lit(_))
+            || *amount < ruint::aliases::U256::from(width.bits())
+        {
+            return false;
+        }
+        self.err(
+            Diagnostic::new(
+                Code::ConstOverflow,
+                span,
+                format!(
+                    "this shift is by {} bits or more, the width of `{}`: it always gives 0",
+                    width.bits(),
+                    width.name()
+                ),
+            )
+            .with_label("the shift amount is a constant"),
+        );
+        true
     }
 
     /// Folds `l op r` when both are literals; builds the node otherwise.

@@ -106,8 +106,16 @@ impl Checker<'_> {
             ast::ExprKind::Paren(x) => self.place(cx, x),
             ast::ExprKind::Name(id) => {
                 if let Some(l) = cx.lookup(&id.name) {
+                    cx.note_use(l, id.span, true);
                     let local = cx.locals[l.0 as usize].clone();
-                    if !local.mutable {
+                    // A local named like a storage field is E0420, whose help says what
+                    // this assignment means; E0405 would only repeat that mistake.
+                    let clashes = cx.scope.contract.is_some_and(|c| {
+                        self.t.contracts[c.0 as usize]
+                            .storage_names
+                            .contains_key(&id.name)
+                    });
+                    if !local.mutable && !clashes {
                         let d = if l.0 < cx.n_params {
                             Diagnostic::new(
                                 Code::ImmutableLocal,
@@ -116,7 +124,7 @@ impl Checker<'_> {
                             )
                             .with_label("parameters are immutable")
                             .with_help(format!(
-                                "copy it into a local: `let mut {0} = {0};`",
+                                "copy it into a mutable local first: `let mut {0} = {0};` (the assignment then changes that copy)",
                                 id.name
                             ))
                         } else if cx.loop_vars.contains(&l) {
@@ -128,7 +136,7 @@ impl Checker<'_> {
                             .with_label("assignment to a `for` loop variable")
                             .with_secondary(local.span, "bound by this `for` loop")
                             .with_help(format!(
-                                "a `for` loop variable cannot be assigned; copy it into a `let mut` local: `let mut next = {0};`",
+                                "a `for` loop variable cannot be assigned (the loop would not see it): copy it into a `let mut` local and assign that: `let mut next = {0};`, then `next = …`",
                                 id.name
                             ))
                         } else {

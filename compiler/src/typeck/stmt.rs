@@ -402,7 +402,13 @@ impl Checker<'_> {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let want = def.params.get(i).map(|(_, t)| t.clone());
+                // With the wrong number, arguments are checked on their own (one
+                // mistake, one diagnostic).
+                let want = def
+                    .params
+                    .get(i)
+                    .filter(|_| def.params.len() == args.len())
+                    .map(|(_, t)| t.clone());
                 let e = self.expr(cx, a, want.as_ref());
                 if let Some(w) = &want {
                     self.expect_expr(cx, &e, w);

@@ -110,6 +110,7 @@ impl B {
             field: hir::FieldId(field),
             key,
             span,
+            serial: false,
         };
         let a = &mut self.p.functions[f.0 as usize].access;
         if write {
@@ -232,6 +233,7 @@ impl B {
     pub fn run(&self) -> (Summaries, Vec<Diagnostic>) {
         let mut d = Diagnostics::default();
         let s = check(&self.p, &mut d);
+        d.retain(|d| !crate::diagnostics::STYLE_LINTS.contains(&d.code));
         (s, d.sorted())
     }
 

@@ -494,8 +494,16 @@ fn names_and_duplicates() {
     hir_of(
         "contract C { storage { x: u64 } event x(); pub view fn x() -> u64 reads x { x } fn y() { emit x(); } }",
     );
-    // A local shadows a storage field.
-    hir_of(&in_contract("fn f() -> u64 { let a = 5u64; a }"));
+    // A local may not take a storage field's name (language spec §4): E0420, whose
+    // help renames the local.
+    assert_err(
+        &in_contract("fn f() -> u64 { let a = 5u64; a }"),
+        "E0420",
+        &[
+            "the local `a` has the name of a storage field",
+            "rename the local to `a_value`",
+        ],
+    );
 }
 
 #[test]

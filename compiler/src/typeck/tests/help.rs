@@ -93,7 +93,7 @@ fn assigning_a_loop_variable_says_it_is_one() {
     );
     assert!(out.contains("bound by this `for` loop"), "{out}");
     assert!(
-        out.contains("a `for` loop variable cannot be assigned; copy it into a `let mut` local"),
+        out.contains("a `for` loop variable cannot be assigned (the loop would not see it): copy it into a `let mut` local"),
         "{out}"
     );
     assert!(!out.contains("declare it `let mut i`"), "{out}");
@@ -145,4 +145,42 @@ fn errors_mark_their_function_or_their_contracts_functions() {
     }
     contract D { fn g() {} }";
     assert_eq!(with_errors(src), ["init", "f"]);
+}
+
+#[test]
+fn unused_names_are_reported_in_the_root_file_only() {
+    let loader = crate::resolve::MemoryLoader {
+        modules: [(
+            "lib".to_string(),
+            "fn helper(a: u64, unused: u64) -> u64 { a }".to_string(),
+        )]
+        .into(),
+    };
+    let src =
+        "use lib::helper; contract C { pub view fn f(x: u64, y: u64) -> u64 { helper(x, x) } }";
+    let c = crate::driver::compile_with_loader(
+        "test.braid",
+        src.to_owned(),
+        &loader,
+        crate::driver::Stage::Hir,
+    );
+    let out = c.render_diagnostics(false);
+    assert!(out.contains("unused parameter `y`"), "{out}");
+    assert!(!out.contains("`unused`"), "{out}");
+}
+
+#[test]
+fn a_missing_token_module_suggests_the_standard_one() {
+    let out = check("use token::Token; contract V { pub fn f(t: Token) {} }");
+    assert!(out.contains("[E0303]"), "{out}");
+    assert!(
+        out.contains("help: the standard library has this module: `use std::token::Token;`"),
+        "{out}"
+    );
+    // A module the standard library does not have gets no such help.
+    let out = check("use vault::Vault; contract V {}");
+    assert!(
+        out.contains("[E0303]") && !out.contains("standard library has"),
+        "{out}"
+    );
 }
