@@ -16,7 +16,7 @@ use crate::cli::{BenchArgs, BenchEngine, BenchWorkload, CommandError};
 use braid_vm::{BlockOutcome, Executor, GraphStats, Receipt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{GraphSummary, Machine, PhasesMs, Report, Row};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 use workload::{Kind, Params, Workload};
 
@@ -103,15 +103,12 @@ pub fn bench(args: &BenchArgs) -> Result<(), CommandError> {
     } else {
         report.to_table()
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| CommandError::Io(format!("cannot write to stdout: {e}")))?;
+    crate::output::out(&text)?;
     if problems.is_empty() {
         Ok(())
     } else {
         for p in &problems {
-            eprintln!("mismatch: {p}");
+            crate::output::err(&format!("mismatch: {p}\n"))?;
         }
         Err(CommandError::Input(format!(
             "{} run{} disagreed with the sequential executor",
@@ -140,9 +137,9 @@ fn engines(engine: BenchEngine) -> Result<Vec<&'static str>, CommandError> {
             "the JIT engine is not available in this build of braid; use --engine interp".into(),
         )),
         BenchEngine::Both => {
-            eprintln!(
-                "note: the JIT engine is not available in this build; measuring the interpreter only"
-            );
+            crate::output::err(
+                "note: the JIT engine is not available in this build; measuring the interpreter only\n",
+            )?;
             Ok(vec!["interp"])
         }
     }
@@ -185,6 +182,12 @@ fn run_vm(
     mut executor: Executor,
     progress: &ProgressBar,
 ) -> Result<VmRun, CommandError> {
+    // Warm-up, untimed: the first block once on a throwaway clone, so that the
+    // executor's buffers and the pool's threads are ready before the timed blocks.
+    if let Some(first) = w.blocks.first() {
+        let mut scratch = w.chain.clone();
+        drop(executor.execute(&mut scratch, first.ctx, &first.txs));
+    }
     report::reset_peak_rss();
     let mut chain = w.chain.clone();
     let mut run = VmRun {
@@ -370,6 +373,13 @@ fn run_workload(
     if let Some(n) = &w.native {
         progress.set_message(format!("{name} {}: native", w.params));
         report::reset_peak_rss();
+        if let Some(first) = n.blocks.first() {
+            // Warm-up, untimed, as for the executors.
+            let mut scratch = n.world.clone();
+            for op in first {
+                let _ = scratch.apply(op);
+            }
+        }
         let mut world = n.world.clone();
         let mut elapsed = Duration::ZERO;
         let mut outcomes = Vec::with_capacity(n.blocks.len());
