@@ -381,11 +381,44 @@ fn bench_state_and_compile(c: &mut Criterion, token_module: &Module) {
     let after = check_block(&world.chain, &txs);
     let mut g = c.benchmark_group("state");
     g.bench_function("digest", |b| b.iter(|| black_box(&after).digest()));
+    // Chosen keys against random ones: 50,000 single-word map keys written and read
+    // back. `adversarial` keys differ only in their high bits and share every low
+    // bit, as keys crafted against a known seed would; seeded hashing must keep them
+    // within 2x of random keys.
+    let mut rng = XorShift(SEED);
+    let random: Vec<U256> = (0..50_000)
+        .map(|_| U256::from_limbs([rng.next(), rng.next(), rng.next(), rng.next()]))
+        .collect();
+    let adversarial: Vec<U256> = (0..50_000u64).map(|i| U256::from(i) << 192).collect();
+    for (name, keys) in [("keys/random", &random), ("keys/adversarial", &adversarial)] {
+        g.throughput(Throughput::Elements(keys.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut w = braid_vm::WorldState::new();
+                for k in keys.iter() {
+                    w.set(slot_of(*k), U256::from(1u8));
+                }
+                keys.iter()
+                    .filter(|k| !w.get(&slot_of(**k)).is_zero())
+                    .count()
+            });
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("compile");
     g.bench_function("dex", |b| b.iter(|| compile(black_box("dex.braid"))));
     g.finish();
+}
+
+/// Word 0 of `m[key]` of a fixed contract's field 0.
+fn slot_of(key: U256) -> braid_vm::SlotKey {
+    braid_vm::SlotKey {
+        contract: [7; 20],
+        field: 0,
+        key,
+        word: 0,
+    }
 }
 
 /// Runs one measured block on a clone of `chain` (the region callgrind counts).
