@@ -267,7 +267,7 @@ fn emitted(compilation: &Compilation, emit: Emit) -> Result<String, CommandError
                 .ok_or_else(|| missing("syntax tree"))?;
             braid_compiler::emit::ast::ast(ast)
         }
-        Emit::Access => {
+        Emit::Access | Emit::Conflicts => {
             let program = compilation
                 .hir
                 .as_ref()
@@ -276,18 +276,11 @@ fn emitted(compilation: &Compilation, emit: Emit) -> Result<String, CommandError
                 .access
                 .as_ref()
                 .ok_or_else(|| missing("access summaries"))?;
-            braid_compiler::emit::access::access(program, summaries)
-        }
-        Emit::Conflicts => {
-            let program = compilation
-                .hir
-                .as_ref()
-                .ok_or_else(|| missing("typed program"))?;
-            let summaries = compilation
-                .access
-                .as_ref()
-                .ok_or_else(|| missing("access summaries"))?;
-            braid_compiler::emit::conflicts::conflicts(program, summaries)
+            if emit == Emit::Access {
+                braid_compiler::emit::access::access(program, summaries)
+            } else {
+                braid_compiler::emit::conflicts::conflicts(program, summaries)
+            }
         }
         Emit::Bytecode => {
             let parts: Vec<String> = compilation

@@ -120,19 +120,12 @@ pub struct BlockOutcome {
 /// The conflict graph of a block as scheduled: the DAG of each run between
 /// barriers, and the barriers (each ordered after everything before it and before
 /// everything after it).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Graph {
     /// Each run's first block index and DAG.
     runs: Vec<(usize, Dag)>,
     /// Block indices of the barrier transactions.
     barriers: Vec<usize>,
-}
-
-impl Clone for Graph {
-    fn clone(&self) -> Self {
-        // Statistics are read from the original; a clone keeps none.
-        Graph::default()
-    }
 }
 
 impl Graph {

@@ -101,7 +101,7 @@ pub(crate) struct DagScratch {
 
 /// The conflict DAG of a run of transactions (see the module documentation), over
 /// global entry indices: transaction `t`'s entries are `start[t]..start[t + 1]`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Dag {
     /// Each transaction's first entry; one more element than transactions.
     start: Vec<u32>,
