@@ -5,6 +5,7 @@
 //! chain before a block (history, undo, rollback) costs nothing.
 
 use crate::access::AccessSet;
+use crate::engine::EngineKind;
 use crate::exec::{self, Entry, Scratch};
 use crate::executor::{BlockError, DEFAULT_BLOCK_GAS_LIMIT, Executor};
 use crate::interp::CodeStore;
@@ -26,6 +27,14 @@ pub enum LoadError {
     /// The module failed verification.
     #[error("module rejected by the verifier: {0}")]
     Verify(#[from] VerifyError),
+    /// The chain runs the JIT and it could not compile the module.
+    #[error("the JIT cannot compile module `{module}`: {error}")]
+    Jit {
+        /// The module's name.
+        module: String,
+        /// Why.
+        error: crate::jit::JitError,
+    },
 }
 
 /// Why a deployment failed (the chain is then unchanged).
@@ -51,6 +60,7 @@ pub struct Chain {
     state: WorldState,
     modules: im::OrdMap<[u8; 32], Arc<VerifiedModule>>,
     block_gas_limit: u64,
+    engine: EngineKind,
 }
 
 impl Default for Chain {
@@ -59,6 +69,7 @@ impl Default for Chain {
             state: WorldState::default(),
             modules: im::OrdMap::new(),
             block_gas_limit: DEFAULT_BLOCK_GAS_LIMIT,
+            engine: EngineKind::default(),
         }
     }
 }
@@ -78,13 +89,37 @@ impl Chain {
 
     /// Verifies a module and returns its code hash (loading the same module twice
     /// keeps one copy).
+    ///
+    /// Under the JIT ([`Chain::set_engine`]) the module is also compiled, and a
+    /// module the JIT cannot compile is not loaded.
     pub fn load_module(&mut self, module: Module) -> Result<[u8; 32], LoadError> {
         let verified = verify::verify_owned(module)?;
         let hash = verified.code_hash;
         if !self.modules.contains_key(&hash) {
+            if self.engine == EngineKind::Jit {
+                jit_compile(&verified)?;
+            }
             self.modules.insert(hash, Arc::new(verified));
         }
         Ok(hash)
+    }
+
+    /// The engine transactions on this chain run on (the interpreter by default).
+    pub fn engine(&self) -> EngineKind {
+        self.engine
+    }
+
+    /// Runs this chain's transactions (blocks on any executor, deployments, views)
+    /// on `engine`. Switching to the JIT compiles every loaded module first; if one
+    /// cannot be compiled the engine is unchanged.
+    pub fn set_engine(&mut self, engine: EngineKind) -> Result<(), LoadError> {
+        if engine == EngineKind::Jit {
+            for m in self.modules.values() {
+                jit_compile(m)?;
+            }
+        }
+        self.engine = engine;
+        Ok(())
     }
 
     /// Decodes, verifies and loads a module from its bytes.
@@ -148,7 +183,7 @@ impl Chain {
                 access: &access,
                 gas_limit: body_gas,
             };
-            let mut scratch = Scratch::default();
+            let mut scratch = Scratch::with_engine(self.engine);
             let receipt = exec::run_call(&mut scratch.bufs, &next, &next.state, block, &call);
             if let Err(f) = receipt.status {
                 return Err(DeployError::InitFailed(f));
@@ -211,7 +246,13 @@ impl Chain {
 
     /// Runs a transaction without committing anything.
     pub fn call_view(&self, block: BlockContext, tx: &Transaction) -> Receipt {
-        exec::execute_alone(&mut Scratch::default(), self, &self.state, block, tx)
+        exec::execute_alone(
+            &mut Scratch::with_engine(self.engine),
+            self,
+            &self.state,
+            block,
+            tx,
+        )
     }
 
     /// The world state digest (see [`WorldState::digest`] for the encoding).
@@ -234,6 +275,14 @@ impl Chain {
     pub fn set_state(&mut self, state: WorldState) {
         self.state = state;
     }
+}
+
+/// Compiles `module` with the JIT (once per module; later calls share the code).
+fn jit_compile(module: &VerifiedModule) -> Result<(), LoadError> {
+    module.jit_code().map(|_| ()).map_err(|error| LoadError::Jit {
+        module: module.module.name.clone(),
+        error,
+    })
 }
 
 mod code;

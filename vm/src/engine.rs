@@ -3,8 +3,10 @@
 //! An engine keeps only its own execution state (the interpreter: a register file
 //! and a frame stack) and calls the transaction's [`TxHost`] for storage, access
 //! checks, events, gas, call depth and external call checks, so every engine fails
-//! the same way at the same point. [`EngineKind`] selects one; the executor passes it
-//! to [`run`], the single place a transaction's code is started.
+//! the same way at the same point. [`EngineKind`] selects one (a chain's engine,
+//! [`crate::Chain::set_engine`], which every executor running the chain uses); it
+//! reaches [`run`], the single place a transaction's code is started, in the
+//! executor's buffers.
 
 use crate::Address;
 use crate::host::{CodeStore, TxHost};
@@ -22,13 +24,25 @@ pub enum EngineKind {
     /// The reference interpreter ([`crate::interp`]).
     #[default]
     Interp,
+    /// The Cranelift JIT ([`crate::jit`]): the same results, compiled per code hash.
+    Jit,
 }
 
 impl EngineKind {
-    /// The engine's name as the command line spells it (`interp`).
+    /// The engine's name as the command line spells it (`interp`, `jit`).
     pub fn name(self) -> &'static str {
         match self {
             EngineKind::Interp => "interp",
+            EngineKind::Jit => "jit",
+        }
+    }
+
+    /// The engine named `name` (as [`EngineKind::name`] spells it).
+    pub fn from_name(name: &str) -> Option<EngineKind> {
+        match name {
+            "interp" => Some(EngineKind::Interp),
+            "jit" => Some(EngineKind::Jit),
+            _ => None,
         }
     }
 }
@@ -87,5 +101,6 @@ pub fn run<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized>(
 ) -> Result<Vec<U256>, Failure> {
     match kind {
         EngineKind::Interp => Interp.run(host, bufs, module, func, self_addr, caller, args),
+        EngineKind::Jit => crate::jit::Jit.run(host, bufs, module, func, self_addr, caller, args),
     }
 }

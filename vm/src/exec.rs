@@ -12,7 +12,7 @@
 //!    the world, the parallel one into its block table).
 
 use crate::access::AccessSet;
-use crate::engine::{self, EngineKind};
+use crate::engine;
 use crate::host::{CodeStore, TxHost};
 use crate::interp::Buffers;
 pub use crate::interp::Scratch;
@@ -206,7 +206,9 @@ pub(crate) fn isolate_panics(
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(bufs))) {
         Ok(receipt) => receipt,
         Err(payload) => {
+            let engine = bufs.engine;
             *bufs = Buffers::default();
+            bufs.engine = engine;
             let what = payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_string())
@@ -233,9 +235,9 @@ pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     let entry = call.entry;
     let ret_type = entry.ret_type();
     let mut host = TxHost::with_buffers(code, state, call.access, block, call.gas_limit, bufs);
-    // The engine is chosen by the executor (the interpreter until one is threaded).
+    // The engine is the executor's (its buffers carry it).
     let result = engine::run(
-        EngineKind::Interp,
+        bufs.engine,
         &mut host,
         bufs,
         entry.module,

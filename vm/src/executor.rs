@@ -317,6 +317,10 @@ impl Executor {
         if declared > limit {
             return Err(BlockError::GasLimit { declared, limit });
         }
+        let engine = chain.engine();
+        for w in &self.workers {
+            lock_scratch(w).set_engine(engine);
+        }
         let (code, storage) = chain.code_and_storage_mut();
         Ok(match &self.pool {
             None => sequential(&mut lock(&self.workers, 0), &code, storage, block, txs),
@@ -342,6 +346,10 @@ fn lock(workers: &[Mutex<Scratch>], i: usize) -> std::sync::MutexGuard<'_, Scrat
         .get(i)
         .or_else(|| workers.first())
         .expect("an executor has at least one worker (its constructors make one per thread)");
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn lock_scratch(m: &Mutex<Scratch>) -> std::sync::MutexGuard<'_, Scratch> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

@@ -127,6 +127,11 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
         self.gas_left
     }
 
+    /// Sets the gas left (an engine that keeps the counter itself hands it back).
+    pub(crate) fn set_gas_left(&mut self, gas: u64) {
+        self.gas_left = gas;
+    }
+
     /// The block the transaction runs in.
     pub fn block(&self) -> BlockContext {
         self.block

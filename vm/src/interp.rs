@@ -497,6 +497,10 @@ fn range(regs: &[U256], base: usize, rs: Regs) -> Result<&[U256], Failure> {
         .ok_or_else(internal("register range out of range"))
 }
 
+/// The engine the interpreter's test modules run on (`jit::tests` runs them on the JIT).
+#[cfg(test)]
+const TEST_ENGINE: crate::EngineKind = crate::EngineKind::Interp;
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

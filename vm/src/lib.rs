@@ -7,7 +7,7 @@
 //! - [`host`]: the transaction host every engine calls (storage, access, events,
 //!   gas, call depth, external call checks).
 //! - [`engine`]: the engine interface and [`EngineKind`]; [`interp`]: the reference
-//!   interpreter, one engine.
+//!   interpreter, one engine; [`jit`]: the Cranelift JIT, the other.
 //! - [`exec`]: one transaction end to end (resolve, validate, run, receipt).
 //! - [`chain`]: [`Chain`], deployment and sequential blocks.
 //! - [`receipt`]: receipts, failures, events.
@@ -22,6 +22,7 @@ pub mod exec;
 pub mod executor;
 pub mod host;
 pub mod interp;
+pub mod jit;
 mod keymemo;
 pub mod receipt;
 mod schedule;

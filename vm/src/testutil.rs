@@ -149,6 +149,15 @@ pub fn tx(
     }
 }
 
+/// An empty chain running transactions on `engine`.
+pub fn new_chain(engine: crate::EngineKind) -> Chain {
+    let mut chain = Chain::new();
+    chain
+        .set_engine(engine)
+        .expect("an empty chain switches engines");
+    chain
+}
+
 /// Loads and deploys `m` from `DEPLOYER`.
 pub fn deploy(chain: &mut Chain, m: Module, args: Vec<U256>) -> Address {
     let code = chain.load_module(m).expect("test module verifies");

@@ -164,6 +164,8 @@ pub struct VerifiedModule {
     pub field_words: Vec<u16>,
     /// Words of each storage field's key (0 for a scalar).
     pub field_key_words: Vec<u16>,
+    /// The module's JIT-compiled code, made on first use ([`VerifiedModule::jit_code`]).
+    pub jit: crate::jit::JitSlot,
 }
 
 impl VerifiedModule {
@@ -328,6 +330,7 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
         event_defs: module.events.iter().cloned().map(Arc::new).collect(),
         field_words: shapes.field_words,
         field_key_words: shapes.field_key_words,
+        jit: crate::jit::JitSlot::default(),
         module,
     })
 }

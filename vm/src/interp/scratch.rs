@@ -55,6 +55,18 @@ impl Scratch {
         self.bufs.writes.entries()
     }
 
+    /// Empty buffers for running transactions on `engine`.
+    pub fn with_engine(engine: crate::engine::EngineKind) -> Scratch {
+        let mut s = Scratch::default();
+        s.bufs.engine = engine;
+        s
+    }
+
+    /// Sets the engine transactions run on.
+    pub fn set_engine(&mut self, engine: crate::engine::EngineKind) {
+        self.bufs.engine = engine;
+    }
+
     /// Takes the writes of the last run (leaving the buffer empty).
     pub fn take_writes(&mut self) -> Vec<(SlotKey, U256)> {
         self.bufs.writes.take_entries()
@@ -81,6 +93,8 @@ pub struct Buffers {
     pub(crate) stack: Vec<crate::Address>,
     /// This executor's own copies of the event declarations its receipts share.
     pub(crate) event_defs: EventDefs,
+    /// The engine this executor runs transactions on.
+    pub(crate) engine: crate::engine::EngineKind,
 }
 
 /// Most event declarations an executor keeps its own copy of.

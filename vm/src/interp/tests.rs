@@ -12,7 +12,7 @@ struct World {
 }
 
 fn world() -> World {
-    let mut chain = Chain::new();
+    let mut chain = new_chain(super::TEST_ENGINE);
     let store = deploy(&mut chain, store(), vec![]);
     let caller = deploy(&mut chain, caller(), vec![]);
     World {
@@ -71,7 +71,7 @@ fn revert_after_an_external_call_discards_the_callees_writes_and_events() {
 
 #[test]
 fn access_violations_are_caught_at_run_time() {
-    let mut chain = Chain::new();
+    let mut chain = new_chain(super::TEST_ENGINE);
     let t = deploy(&mut chain, token(), vec![u(100)]);
     let before = chain.digest();
     // `steal` declares only a read of balances[who] but writes it.
@@ -102,7 +102,7 @@ fn whole_map_patterns_cover_every_key_and_reads_need_an_entry() {
     m.functions[3].access = vec![own(true, 0, KeyPattern::Whole)];
     // balance_of reading a key it does not declare.
     m.functions[2].access = vec![own(false, 0, key(vec![WordExpr::Caller]))];
-    let mut chain = Chain::new();
+    let mut chain = new_chain(super::TEST_ENGINE);
     let t = deploy(&mut chain, m, vec![u(100)]);
     let r = chain
         .execute_block(block(), &[tx(ALICE, t, "steal", vec![addr(&BOB)], GAS)])

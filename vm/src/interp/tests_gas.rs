@@ -81,7 +81,7 @@ fn wide() -> Module {
 
 #[test]
 fn frame_setup_is_charged_per_register_of_the_window() {
-    let mut chain = Chain::new();
+    let mut chain = new_chain(super::TEST_ENGINE);
     let w = deploy(&mut chain, wide(), vec![]);
     let info = chain.verified_at(&w).expect("deployed").functions.clone();
     assert_eq!(info[1].frame_gas, cost::frame(u16::MAX));
@@ -103,7 +103,7 @@ fn frame_setup_is_charged_per_register_of_the_window() {
 /// with 65,535 registers in a loop ran some 400,000 calls (20 s in release).
 #[test]
 fn a_huge_window_per_call_runs_out_of_gas_quickly() {
-    let mut chain = Chain::new();
+    let mut chain = new_chain(super::TEST_ENGINE);
     let w = deploy(&mut chain, wide(), vec![]);
     let gas = 10_000_000;
     let start = Instant::now();
@@ -131,7 +131,7 @@ fn liar() -> Module {
             1,
             vec![blk(
                 vec![Const { dst: r(0), idx }],
-                super::super::testutil::ret(0, 1),
+                crate::testutil::ret(0, 1),
             )],
         )
     };
@@ -167,7 +167,7 @@ fn asker() -> Module {
                     dst: rs(1, 1),
                     sub_key: None,
                 }],
-                super::super::testutil::ret(1, 1),
+                crate::testutil::ret(1, 1),
             )],
         )
     };
@@ -181,7 +181,7 @@ fn asker() -> Module {
 
 #[test]
 fn external_call_returns_are_checked_against_the_declared_type() {
-    let mut chain = Chain::new();
+    let mut chain = new_chain(super::TEST_ENGINE);
     let liar = deploy(&mut chain, liar(), vec![]);
     let asker = deploy(&mut chain, asker(), vec![]);
     let target = vec![address_to_word(&liar)];
@@ -210,7 +210,7 @@ fn external_call_returns_are_checked_against_the_declared_type() {
 fn a_u128_function_returning_a_wider_word_does_not_load() {
     let mut m = liar();
     m.functions[0].ret = ValueType::U128;
-    let err = Chain::new()
+    let err = new_chain(super::TEST_ENGINE)
         .load_module(m)
         .expect_err("the verifier rejects it");
     let msg = err.to_string();
@@ -267,7 +267,7 @@ fn external_call_checks_run_in_the_hosts_order() {
             call(1, rs(2, 0)),
         ),
     ];
-    let mut chain = Chain::new();
+    let mut chain = new_chain(super::TEST_ENGINE);
     let a = deploy(&mut chain, m, vec![]);
     let r = run(&mut chain, a, "f", vec![u(1)], GAS);
     assert_eq!(r.status, Err(Failure::Reentrancy));
