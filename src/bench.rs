@@ -13,7 +13,7 @@ pub mod report;
 pub mod workload;
 
 use crate::cli::{BenchArgs, BenchEngine, BenchWorkload, CommandError};
-use braid_vm::{BlockOutcome, Executor, GraphStats, Receipt};
+use braid_vm::{BlockOutcome, EngineKind, Executor, GraphStats, Receipt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{GraphSummary, Machine, PhasesMs, Report, Row};
 use std::io::IsTerminal;
@@ -92,8 +92,24 @@ pub fn bench(args: &BenchArgs) -> Result<(), CommandError> {
         let w = workload::build(*kind, p, &contracts)
             .map_err(|e| CommandError::Input(e.to_string()))?;
         progress.inc(1);
-        for engine in &engines {
-            run_workload(&w, engine, threads, &progress, &mut report, &mut problems)?;
+        let mut first: Option<(EngineKind, VmRun)> = None;
+        for (i, engine) in engines.iter().enumerate() {
+            let seq = run_workload(&w, *engine, i == 0, threads, &progress, &mut report, &mut problems)?;
+            // Every engine must give the first one's receipts and digest.
+            match &first {
+                None => first = Some((*engine, seq)),
+                Some((e0, s0)) => {
+                    if let Some(m) = compare(&s0.receipts, &s0.digest, &seq.receipts, &seq.digest) {
+                        problems.push(format!(
+                            "{} {} ({} vs {}): {m}",
+                            w.kind.name(),
+                            w.params,
+                            engine.name(),
+                            e0.name()
+                        ));
+                    }
+                }
+            }
         }
     }
     progress.finish_and_clear();
@@ -128,21 +144,13 @@ fn kind_of(w: BenchWorkload) -> Kind {
     }
 }
 
-/// The engines to run: the JIT is not part of `braid_vm` yet, so `jit` is a usage
-/// error and `both` runs the interpreter with a note.
-fn engines(engine: BenchEngine) -> Result<Vec<&'static str>, CommandError> {
-    match engine {
-        BenchEngine::Interp => Ok(vec!["interp"]),
-        BenchEngine::Jit => Err(CommandError::Usage(
-            "the JIT engine is not available in this build of braid; use --engine interp".into(),
-        )),
-        BenchEngine::Both => {
-            crate::output::err(
-                "note: the JIT engine is not available in this build; measuring the interpreter only\n",
-            )?;
-            Ok(vec!["interp"])
-        }
-    }
+/// The engines to run, in order (`both`: the interpreter, then the JIT).
+fn engines(engine: BenchEngine) -> Result<Vec<EngineKind>, CommandError> {
+    Ok(match engine {
+        BenchEngine::Interp => vec![EngineKind::Interp],
+        BenchEngine::Jit => vec![EngineKind::Jit],
+        BenchEngine::Both => vec![EngineKind::Interp, EngineKind::Jit],
+    })
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal.
@@ -180,16 +188,21 @@ struct VmRun {
 fn run_vm(
     w: &Workload,
     mut executor: Executor,
+    engine: EngineKind,
     progress: &ProgressBar,
 ) -> Result<VmRun, CommandError> {
+    // The engine (the JIT compiles every contract here, untimed).
+    let mut base = w.chain.clone();
+    base.set_engine(engine)
+        .map_err(|e| CommandError::Input(format!("{}: {e}", w.kind.name())))?;
     // Warm-up, untimed: the first block once on a throwaway clone, so that the
     // executor's buffers and the pool's threads are ready before the timed blocks.
     if let Some(first) = w.blocks.first() {
-        let mut scratch = w.chain.clone();
+        let mut scratch = base.clone();
         drop(executor.execute(&mut scratch, first.ctx, &first.txs));
     }
     report::reset_peak_rss();
-    let mut chain = w.chain.clone();
+    let mut chain = base;
     let mut run = VmRun {
         elapsed: Duration::ZERO,
         phases: [Duration::ZERO; 4],
@@ -281,23 +294,26 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     if n == 0 { 0.0 } else { sum / n as f64 }
 }
 
-/// Runs every mode of one workload on one engine; appends rows and, once per
-/// workload, the conflict-graph summary.
+/// Runs every mode of one workload on one engine (and the native floor when
+/// `native`); appends rows and, once per workload, the conflict-graph summary.
+/// Returns the sequential run.
 fn run_workload(
     w: &Workload,
-    engine: &str,
+    engine: EngineKind,
+    native: bool,
     threads: usize,
     progress: &ProgressBar,
     report: &mut Report,
     problems: &mut Vec<String>,
-) -> Result<(), CommandError> {
+) -> Result<VmRun, CommandError> {
+    let engine_name = engine.name();
     let blocks = w.blocks.len();
     let txs: usize = w.blocks.iter().map(|b| b.txs.len()).sum();
     let name = w.kind.name();
     let row = |mode: &str, threads: usize, run_tps: f64, seq_tps: f64| Row {
         workload: name.to_string(),
         params: w.params.clone(),
-        engine: engine.to_string(),
+        engine: engine_name.to_string(),
         mode: mode.to_string(),
         threads,
         txs,
@@ -320,7 +336,7 @@ fn run_workload(
     };
 
     progress.set_message(format!("{name} {}: sequential", w.params));
-    let seq = run_vm(w, Executor::sequential(), progress)?;
+    let seq = run_vm(w, Executor::sequential(), engine, progress)?;
     let seq_tps = tps(txs, seq.elapsed);
     report.results.push(Row {
         phases_ms: phases_ms(&seq.phases),
@@ -333,10 +349,10 @@ fn run_workload(
     for t in 1..=threads {
         progress.set_message(format!("{name} {}: parallel, {t} thread(s)", w.params));
         let executor = Executor::parallel(t).map_err(|e| CommandError::Io(e.to_string()))?;
-        let par = run_vm(w, executor, progress)?;
+        let par = run_vm(w, executor, engine, progress)?;
         let mismatch = compare(&seq.receipts, &seq.digest, &par.receipts, &par.digest);
         if let Some(m) = &mismatch {
-            problems.push(format!("{name} {} ({engine}, {t} threads): {m}", w.params));
+            problems.push(format!("{name} {} ({engine_name}, {t} threads): {m}", w.params));
         }
         let bound =
             (!par.graphs.is_empty()).then(|| mean(par.graphs.iter().map(|g| g.parallelism_bound)));
@@ -370,7 +386,7 @@ fn run_workload(
         }
     }
 
-    if let Some(n) = &w.native {
+    if let Some(n) = w.native.as_ref().filter(|_| native) {
         progress.set_message(format!("{name} {}: native", w.params));
         report::reset_peak_rss();
         if let Some(first) = n.blocks.first() {
@@ -413,7 +429,7 @@ fn run_workload(
     {
         report.workloads.push(s);
     }
-    Ok(())
+    Ok(seq)
 }
 
 /// Where the native floor's outcomes disagree with the sequential receipts: success

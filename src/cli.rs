@@ -214,7 +214,7 @@ pub enum Emit {
     Conflicts,
     /// The disassembled bytecode of each contract.
     Bytecode,
-    /// The JIT's Cranelift IR (needs the JIT engine).
+    /// The JIT's Cranelift IR, per function.
     Clif,
 }
 
@@ -285,7 +285,7 @@ PATH that does not exist).";
 pub enum Engine {
     /// The reference interpreter.
     Interp,
-    /// The Cranelift JIT (not built yet: the interpreter runs, with the same results by definition).
+    /// The Cranelift JIT (the same results as the interpreter, compiled per contract).
     Jit,
 }
 

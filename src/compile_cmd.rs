@@ -16,11 +16,6 @@ pub const STDIN_NAME: &str = "<stdin>";
 
 /// Runs `braid compile`.
 pub fn compile(args: &CompileArgs, color: ColorChoice) -> Result<(), CommandError> {
-    if args.emit == Some(Emit::Clif) {
-        return Err(CommandError::Usage(
-            "--emit clif needs the JIT engine, which this build of braid does not have yet".into(),
-        ));
-    }
     let stage = if args.output.is_some() {
         Stage::Bytecode
     } else {
@@ -291,9 +286,19 @@ fn emitted(compilation: &Compilation, emit: Emit) -> Result<String, CommandError
             parts.join("\n")
         }
         Emit::Clif => {
-            return Err(CommandError::Usage(
-                "--emit clif needs the JIT engine".into(),
-            ));
+            let mut parts = Vec::new();
+            for module in &compilation.modules {
+                let verified = braid_vm::verify::verify(module).map_err(|e| {
+                    CommandError::Input(format!("module {}: {e}", module.name))
+                })?;
+                let funcs = braid_vm::jit::clif(&verified).map_err(|e| {
+                    CommandError::Input(format!("module {}: {e}", module.name))
+                })?;
+                for (name, ir) in funcs {
+                    parts.push(format!("; {}::{name}\n{ir}", module.name));
+                }
+            }
+            parts.join("\n")
         }
     })
 }

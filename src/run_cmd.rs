@@ -15,7 +15,7 @@ use crate::output;
 use crate::receipt_json::{CheckEntry, DeployedEntry, ReceiptEntry, RunReport, address_text};
 use crate::scenario::expect::Observed;
 use crate::scenario::{LoadError, Scenario};
-use braid_vm::{Chain, Executor, Receipt};
+use braid_vm::{Chain, EngineKind, Executor, Receipt};
 use contracts::DiagnosticsTo;
 use plan::{CallInfo, Deployed, SenderAudit};
 use std::path::Path;
@@ -35,9 +35,13 @@ pub struct Outcome {
 
 /// Runs `braid run`.
 pub fn run(args: &RunArgs, color: ColorChoice) -> Result<(), CommandError> {
-    note_engine(args)?;
     let mut executor = executor(args)?;
-    let outcome = execute(&args.scenario, DiagnosticsTo::Stderr(color), &mut executor)?;
+    let outcome = execute(
+        &args.scenario,
+        DiagnosticsTo::Stderr(color),
+        &mut executor,
+        engine_kind(args.engine),
+    )?;
     let text = if args.json {
         outcome.report.to_json_text()
     } else {
@@ -69,6 +73,7 @@ pub fn execute(
     path: &Path,
     diagnostics: DiagnosticsTo,
     executor: &mut Executor,
+    engine: EngineKind,
 ) -> Result<Outcome, CommandError> {
     let scenario = Scenario::load(path).map_err(|e| match e {
         LoadError::Io { .. } => CommandError::Io(e.to_string()),
@@ -77,6 +82,11 @@ pub fn execute(
     let input = |e: crate::scenario::ScenarioError| CommandError::Input(e.to_string());
     let mut names = plan::initial_names(&scenario).map_err(input)?;
     let mut chain = Chain::new();
+    // Every transaction (deployments included) runs on `engine`; under the JIT each
+    // contract is compiled when it is loaded.
+    chain
+        .set_engine(engine)
+        .map_err(|e| CommandError::Input(e.to_string()))?;
     // The executor refuses a block above the limit too; planning has already reported
     // any such block as malformed, with its line.
     chain.set_block_gas_limit(scenario.file.block_gas_limit());
@@ -160,14 +170,12 @@ pub fn execute(
     })
 }
 
-/// Says on stderr (never in the output) which engine really runs.
-fn note_engine(args: &RunArgs) -> Result<(), CommandError> {
-    if args.engine == Engine::Jit {
-        output::err(
-            "note: the JIT engine is not available yet; running the reference interpreter (same results by definition)\n",
-        )?;
+/// The VM's engine for the command line's `--engine`.
+pub fn engine_kind(engine: Engine) -> EngineKind {
+    match engine {
+        Engine::Interp => EngineKind::Interp,
+        Engine::Jit => EngineKind::Jit,
     }
-    Ok(())
 }
 
 /// The block executor the flags ask for: `--parallel` (or `--threads N`) runs
