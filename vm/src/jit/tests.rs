@@ -228,6 +228,21 @@ proptest! {
         });
     }
 
+    /// u128 arithmetic is inline on two limbs (carries, borrows, the cross
+    /// products of `*`): every op, many more cases.
+    #[test]
+    fn every_u128_op_agrees(oi in 0usize..16, a in value(Width::W128), b in value(Width::W128)) {
+        thread_local!(static CHAINS: [(Chain, Vec<Address>); 2] = pair(&[alu()]));
+        CHAINS.with(|c| {
+            let b = if OPS[oi] == ArithOp::Pow { b % U256::from(70u8) } else { b };
+            both(c, 0, &format!("a_{oi}_2"), vec![a, b], GAS);
+            // Operands split across the limbs.
+            let (x, y) = (a >> 64u32, b & U256::from(u64::MAX));
+            both(c, 0, &format!("a_{oi}_2"), vec![x, b], GAS);
+            both(c, 0, &format!("a_{oi}_2"), vec![a, y], GAS);
+        });
+    }
+
     #[test]
     fn comparisons_casts_not_sqrt_and_mul_div_agree(
         ((wi, _w), a, b, c, k) in any_width().prop_flat_map(|(wi, w)| {

@@ -834,6 +834,9 @@ impl<'f, 'm> Tr<'f, 'm> {
 
     /// `dst = a op b` at `width`.
     fn arith(&mut self, op: ArithOp, width: Width, dst: Reg, a: Reg, b: Reg) -> Result<(), JitError> {
+        if width == Width::W128 && Self::inline_u128(op) {
+            return self.arith128(op, dst, a, b);
+        }
         if !matches!(width, Width::W8 | Width::W64) || op == ArithOp::Pow {
             let p = self.spill_ptr();
             self.spill_store(p, 0, a)?;
@@ -928,6 +931,101 @@ impl<'f, 'm> Tr<'f, 'm> {
             ArithOp::Pow => return Err(self.facts("pow is compiled as a host call")),
         };
         self.write_reg(dst, &[r]);
+        Ok(())
+    }
+}
+
+impl Tr<'_, '_> {
+    /// The u128 operations compiled inline (the others call the host).
+    fn inline_u128(op: ArithOp) -> bool {
+        matches!(
+            op,
+            ArithOp::Add
+                | ArithOp::Sub
+                | ArithOp::Mul
+                | ArithOp::WrappingAdd
+                | ArithOp::WrappingSub
+                | ArithOp::WrappingMul
+                | ArithOp::And
+                | ArithOp::Or
+                | ArithOp::Xor
+                | ArithOp::Min
+                | ArithOp::Max
+        )
+    }
+
+    /// `dst = a op b` at u128 on two limbs (operands verified below 2^128).
+    fn arith128(&mut self, op: ArithOp, dst: Reg, a: Reg, b: Reg) -> Result<(), JitError> {
+        let av = self.read(a, 2)?;
+        let bv = self.read(b, 2)?;
+        let (&[a0, a1], &[b0, b1]) = (av.as_slice(), bv.as_slice()) else {
+            return Err(self.facts("u128 operands"));
+        };
+        let out = match op {
+            ArithOp::Add | ArithOp::WrappingAdd => {
+                let (lo, c) = self.b.ins().uadd_overflow(a0, b0);
+                let c = self.b.ins().uextend(I64, c);
+                let (h1, o1) = self.b.ins().uadd_overflow(a1, b1);
+                let (hi, o2) = self.b.ins().uadd_overflow(h1, c);
+                if op == ArithOp::Add {
+                    let of = self.b.ins().bor(o1, o2);
+                    self.check(of, status::OVERFLOW)?;
+                }
+                vec![lo, hi]
+            }
+            ArithOp::Sub | ArithOp::WrappingSub => {
+                let (lo, bo) = self.b.ins().usub_overflow(a0, b0);
+                let bo = self.b.ins().uextend(I64, bo);
+                let (h1, u1) = self.b.ins().usub_overflow(a1, b1);
+                let (hi, u2) = self.b.ins().usub_overflow(h1, bo);
+                if op == ArithOp::Sub {
+                    let uf = self.b.ins().bor(u1, u2);
+                    self.check(uf, status::UNDERFLOW)?;
+                }
+                vec![lo, hi]
+            }
+            ArithOp::Mul => {
+                // At most one high limb may be non-zero; the cross product and the
+                // carries into the high limb must not overflow it.
+                let a1nz = self.b.ins().icmp_imm_u(IntCC::NotEqual, a1, 0);
+                let b1nz = self.b.ins().icmp_imm_u(IntCC::NotEqual, b1, 0);
+                let both = self.b.ins().band(a1nz, b1nz);
+                let (t1, of1) = self.b.ins().umul_overflow(a1, b0);
+                let (t2, of2) = self.b.ins().umul_overflow(a0, b1);
+                let lo = self.b.ins().imul(a0, b0);
+                let h0 = self.b.ins().umulhi(a0, b0);
+                let (h1, c1) = self.b.ins().uadd_overflow(h0, t1);
+                let (hi, c2) = self.b.ins().uadd_overflow(h1, t2);
+                let mut of = self.b.ins().bor(both, of1);
+                for f in [of2, c1, c2] {
+                    of = self.b.ins().bor(of, f);
+                }
+                self.check(of, status::OVERFLOW)?;
+                vec![lo, hi]
+            }
+            ArithOp::WrappingMul => {
+                let lo = self.b.ins().imul(a0, b0);
+                let h0 = self.b.ins().umulhi(a0, b0);
+                let t1 = self.b.ins().imul(a1, b0);
+                let t2 = self.b.ins().imul(a0, b1);
+                let h1 = self.b.ins().iadd(h0, t1);
+                let hi = self.b.ins().iadd(h1, t2);
+                vec![lo, hi]
+            }
+            ArithOp::And => vec![self.b.ins().band(a0, b0), self.b.ins().band(a1, b1)],
+            ArithOp::Or => vec![self.b.ins().bor(a0, b0), self.b.ins().bor(a1, b1)],
+            ArithOp::Xor => vec![self.b.ins().bxor(a0, b0), self.b.ins().bxor(a1, b1)],
+            ArithOp::Min | ArithOp::Max => {
+                let lt = self.less(&av, &bv);
+                let (x, y) = if op == ArithOp::Min { (av, bv) } else { (bv, av) };
+                x.iter()
+                    .zip(&y)
+                    .map(|(xa, ya)| self.b.ins().select(lt, *xa, *ya))
+                    .collect()
+            }
+            _ => return Err(self.facts("u128 operation compiled as a host call")),
+        };
+        self.write_reg(dst, &out);
         Ok(())
     }
 }
