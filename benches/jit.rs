@@ -107,7 +107,12 @@ fn bench_loops(c: &mut Criterion) {
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Elements(N));
         for (kind, (chain, addr)) in [EngineKind::Interp, EngineKind::Jit].iter().zip(&engines) {
-            assert_eq!(Some(call(chain, *addr, f, N)), expected, "{f} on {}", kind.name());
+            assert_eq!(
+                Some(call(chain, *addr, f, N)),
+                expected,
+                "{f} on {}",
+                kind.name()
+            );
             g.bench_function(kind.name(), |b| {
                 b.iter(|| call(chain, *addr, f, black_box(N)));
             });

@@ -94,7 +94,15 @@ pub fn bench(args: &BenchArgs) -> Result<(), CommandError> {
         progress.inc(1);
         let mut first: Option<(EngineKind, VmRun)> = None;
         for (i, engine) in engines.iter().enumerate() {
-            let seq = run_workload(&w, *engine, i == 0, threads, &progress, &mut report, &mut problems)?;
+            let seq = run_workload(
+                &w,
+                *engine,
+                i == 0,
+                threads,
+                &progress,
+                &mut report,
+                &mut problems,
+            )?;
             // Every engine must give the first one's receipts and digest.
             match &first {
                 None => first = Some((*engine, seq)),
@@ -352,7 +360,10 @@ fn run_workload(
         let par = run_vm(w, executor, engine, progress)?;
         let mismatch = compare(&seq.receipts, &seq.digest, &par.receipts, &par.digest);
         if let Some(m) = &mismatch {
-            problems.push(format!("{name} {} ({engine_name}, {t} threads): {m}", w.params));
+            problems.push(format!(
+                "{name} {} ({engine_name}, {t} threads): {m}",
+                w.params
+            ));
         }
         let bound =
             (!par.graphs.is_empty()).then(|| mean(par.graphs.iter().map(|g| g.parallelism_bound)));

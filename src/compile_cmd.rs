@@ -288,12 +288,10 @@ fn emitted(compilation: &Compilation, emit: Emit) -> Result<String, CommandError
         Emit::Clif => {
             let mut parts = Vec::new();
             for module in &compilation.modules {
-                let verified = braid_vm::verify::verify(module).map_err(|e| {
-                    CommandError::Input(format!("module {}: {e}", module.name))
-                })?;
-                let funcs = braid_vm::jit::clif(&verified).map_err(|e| {
-                    CommandError::Input(format!("module {}: {e}", module.name))
-                })?;
+                let verified = braid_vm::verify::verify(module)
+                    .map_err(|e| CommandError::Input(format!("module {}: {e}", module.name)))?;
+                let funcs = braid_vm::jit::clif(&verified)
+                    .map_err(|e| CommandError::Input(format!("module {}: {e}", module.name)))?;
                 for (name, ir) in funcs {
                     parts.push(format!("; {}::{name}\n{ir}", module.name));
                 }

@@ -57,9 +57,16 @@ fn every_scenario_prints_the_same_bytes_on_the_jit_and_the_interpreter() {
             if parallel {
                 let mut interp = args.clone();
                 interp[4] = "interp";
-                assert_eq!(braid(&interp, true), expected, "{scenario} (interp, parallel)");
+                assert_eq!(
+                    braid(&interp, true),
+                    expected,
+                    "{scenario} (interp, parallel)"
+                );
             }
         }
     }
-    assert!(successes > 15, "most scenarios run to the end ({successes})");
+    assert!(
+        successes > 15,
+        "most scenarios run to the end ({successes})"
+    );
 }

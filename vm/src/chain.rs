@@ -279,10 +279,13 @@ impl Chain {
 
 /// Compiles `module` with the JIT (once per module; later calls share the code).
 fn jit_compile(module: &VerifiedModule) -> Result<(), LoadError> {
-    module.jit_code().map(|_| ()).map_err(|error| LoadError::Jit {
-        module: module.module.name.clone(),
-        error,
-    })
+    module
+        .jit_code()
+        .map(|_| ())
+        .map_err(|error| LoadError::Jit {
+            module: module.module.name.clone(),
+            error,
+        })
 }
 
 mod code;

@@ -9,9 +9,9 @@
 //! are immutable code and are called from many threads at once, each call with its
 //! own context. Dropping a [`CompiledModule`] frees its code memory.
 
+use super::JitError;
 use super::host_fns::CompiledFn;
 use super::translate::{declare, new_module, translate};
-use super::JitError;
 use crate::receipt::Failure;
 use crate::verify::VerifiedModule;
 use crate::verify::widths;
@@ -179,7 +179,11 @@ impl VerifiedModule {
     /// The module's compiled code, compiling it on first use (once per module,
     /// whichever thread asks first; the others wait and share it).
     pub fn jit_code(&self) -> Result<&CompiledModule, JitError> {
-        match self.jit.0.get_or_init(|| CompiledModule::compile(self).map(Arc::new)) {
+        match self
+            .jit
+            .0
+            .get_or_init(|| CompiledModule::compile(self).map(Arc::new))
+        {
             Ok(m) => Ok(m),
             Err(e) => Err(e.clone()),
         }

@@ -173,8 +173,7 @@ pub(crate) const CTX_GAS: i32 = std::mem::offset_of!(Ctx<'static, 'static>, gas_
 /// Offset of [`Ctx::spill`].
 pub(crate) const CTX_SPILL: i32 = std::mem::offset_of!(Ctx<'static, 'static>, spill) as i32;
 /// Offset of [`Ctx::block_number`].
-pub(crate) const CTX_NUMBER: i32 =
-    std::mem::offset_of!(Ctx<'static, 'static>, block_number) as i32;
+pub(crate) const CTX_NUMBER: i32 = std::mem::offset_of!(Ctx<'static, 'static>, block_number) as i32;
 /// Offset of [`Ctx::block_timestamp`].
 pub(crate) const CTX_TIMESTAMP: i32 =
     std::mem::offset_of!(Ctx<'static, 'static>, block_timestamp) as i32;

@@ -24,9 +24,9 @@ impl Engine for Jit {
         caller: Address,
         args: &[U256],
     ) -> Result<Vec<U256>, Failure> {
-        let compiled = module.jit_code().map_err(|e| {
-            Failure::Internal(format!("the JIT could not compile the module: {e}"))
-        })?;
+        let compiled = module
+            .jit_code()
+            .map_err(|e| Failure::Internal(format!("the JIT could not compile the module: {e}")))?;
         let f = compiled.function(func)?;
         let ret_words = module
             .functions

@@ -12,8 +12,12 @@ use proptest::prelude::*;
 /// The engine the interpreter's test modules below run on.
 const TEST_ENGINE: EngineKind = EngineKind::Jit;
 
+// The same files as `interp::tests` and `interp::tests_gas`, on purpose: each test
+// there builds its chains on `super::TEST_ENGINE`, so here they run on the JIT.
+#[allow(clippy::duplicate_mod)]
 #[path = "../interp/tests.rs"]
 mod interp_tests;
+#[allow(clippy::duplicate_mod)]
 #[path = "../interp/tests_gas.rs"]
 mod interp_tests_gas;
 
@@ -37,7 +41,14 @@ fn pure(
     instrs: Vec<Instr>,
     out: u16,
 ) -> braid_bytecode::Function {
-    func(name, Visibility::Pub, params, rt, n, vec![blk(instrs, ret(out, 1))])
+    func(
+        name,
+        Visibility::Pub,
+        params,
+        rt,
+        n,
+        vec![blk(instrs, ret(out, 1))],
+    )
 }
 
 /// One public function per arithmetic op and width (`a_<op>_<w>(a, b)`), and per
@@ -62,7 +73,14 @@ fn alu() -> Module {
             ));
         }
     }
-    let cmps = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+    let cmps = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ];
     for (ci, op) in cmps.iter().enumerate() {
         for (wi, w) in WIDTHS.iter().enumerate() {
             fs.push(pure(
@@ -175,10 +193,16 @@ fn pair(modules: &[Module]) -> [(Chain, Vec<Address>); 2] {
 }
 
 /// The receipt of a view call on both engines; they must be equal.
-fn both(chains: &[(Chain, Vec<Address>); 2], to: usize, f: &str, args: Vec<U256>, gas: u64) -> Receipt {
-    let [i, j] = chains.each_ref().map(|(c, a)| {
-        c.call_view(block(), &tx(ALICE, a[to], f, args.clone(), gas))
-    });
+fn both(
+    chains: &[(Chain, Vec<Address>); 2],
+    to: usize,
+    f: &str,
+    args: Vec<U256>,
+    gas: u64,
+) -> Receipt {
+    let [i, j] = chains
+        .each_ref()
+        .map(|(c, a)| c.call_view(block(), &tx(ALICE, a[to], f, args.clone(), gas)));
     assert_eq!(i, j, "{f}({args:?}) with gas {gas}: interp vs jit");
     i
 }
@@ -270,13 +294,25 @@ fn arithmetic_edge_cases_agree_and_fail_as_the_interpreter_does() {
     let chains = pair(&[alu()]);
     let max64 = U256::from(u64::MAX);
     let add64 = both(&chains, 0, "a_0_1", vec![max64, U256::from(1u8)], GAS);
-    assert_eq!(add64.status, Err(Failure::Panic(crate::PanicKind::Overflow)));
+    assert_eq!(
+        add64.status,
+        Err(Failure::Panic(crate::PanicKind::Overflow))
+    );
     let sub8 = both(&chains, 0, "a_1_0", vec![U256::ZERO, U256::from(1u8)], GAS);
-    assert_eq!(sub8.status, Err(Failure::Panic(crate::PanicKind::Underflow)));
+    assert_eq!(
+        sub8.status,
+        Err(Failure::Panic(crate::PanicKind::Underflow))
+    );
     let div = both(&chains, 0, "a_3_1", vec![U256::from(7u8), U256::ZERO], GAS);
-    assert_eq!(div.status, Err(Failure::Panic(crate::PanicKind::DivisionByZero)));
+    assert_eq!(
+        div.status,
+        Err(Failure::Panic(crate::PanicKind::DivisionByZero))
+    );
     let cast = both(&chains, 0, "cast_0", vec![U256::from(256u16)], GAS);
-    assert_eq!(cast.status, Err(Failure::Panic(crate::PanicKind::Conversion)));
+    assert_eq!(
+        cast.status,
+        Err(Failure::Panic(crate::PanicKind::Conversion))
+    );
     let mul = both(&chains, 0, "a_2_1", vec![max64, U256::from(1u8)], GAS);
     assert_eq!(mul.ret, vec![max64]);
 }
@@ -445,7 +481,10 @@ fn loops_and_internal_calls_agree() {
     both(&chains, 1, "sum", vec![u(500)], GAS);
     assert_eq!(both(&chains, 2, "twice", vec![u(5)], GAS).ret, vec![u(7)]);
     let overflow = both(&chains, 2, "twice", vec![u(u64::MAX)], GAS);
-    assert_eq!(overflow.status, Err(Failure::Panic(crate::PanicKind::Overflow)));
+    assert_eq!(
+        overflow.status,
+        Err(Failure::Panic(crate::PanicKind::Overflow))
+    );
     assert_eq!(both(&chains, 2, "depth", vec![u(63)], GAS).ret, vec![u(63)]);
     let deep = both(&chains, 2, "depth", vec![u(64)], GAS);
     assert_eq!(deep.status, Err(Failure::CallDepth));
@@ -484,7 +523,10 @@ fn gas_sweeps_agree_on_a_loop_internal_calls_a_transfer_and_an_external_call() {
     // The token was minted to DEPLOYER: transfers from it.
     let transfer = |gas| {
         chains.each_ref().map(|(c, a)| {
-            c.call_view(block(), &tx(DEPLOYER, a[0], "transfer", vec![bob, u(10)], gas))
+            c.call_view(
+                block(),
+                &tx(DEPLOYER, a[0], "transfer", vec![bob, u(10)], gas),
+            )
         })
     };
     let [full, _] = transfer(GAS);
@@ -536,7 +578,9 @@ fn a_function_too_large_for_the_jit_is_a_load_error_with_a_reason() {
     let code = interp.load_module(m.clone()).expect("verifies");
     // The JIT refuses it at load time, naming the function and the limit.
     let mut jit = new_chain(EngineKind::Jit);
-    let err = jit.load_module(m).expect_err("too many registers for the JIT");
+    let err = jit
+        .load_module(m)
+        .expect_err("too many registers for the JIT");
     assert!(
         matches!(
             &err,

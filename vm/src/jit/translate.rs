@@ -104,7 +104,8 @@ pub(crate) fn declare(jit: &mut JITModule, module: &VerifiedModule) -> Result<De
     let mut helpers = Vec::new();
     for (name, _, params) in symbols() {
         let mut sig = jit.make_signature();
-        sig.params.extend(std::iter::repeat_n(AbiParam::new(I64), params));
+        sig.params
+            .extend(std::iter::repeat_n(AbiParam::new(I64), params));
         sig.returns.push(AbiParam::new(I32));
         helpers.push(
             jit.declare_function(name, Linkage::Import, &sig)
@@ -368,7 +369,9 @@ impl<'f, 'm> Tr<'f, 'm> {
             let v = self.b.ins().iconst(I32, i64::from(s));
             self.b.ins().return_(&[v]);
         }
-        let prop = self.propagate.ok_or_else(|| self.facts("propagate block"))?;
+        let prop = self
+            .propagate
+            .ok_or_else(|| self.facts("propagate block"))?;
         self.b.switch_to_block(prop);
         let st = *self
             .b
@@ -425,7 +428,9 @@ impl<'f, 'm> Tr<'f, 'm> {
     }
 
     fn pass_status(&mut self, st: Value) -> Result<(), JitError> {
-        let prop = self.propagate.ok_or_else(|| self.facts("propagate block"))?;
+        let prop = self
+            .propagate
+            .ok_or_else(|| self.facts("propagate block"))?;
         let cont = self.b.create_block();
         self.b
             .ins()
@@ -637,7 +642,10 @@ impl<'f, 'm> Tr<'f, 'm> {
                 if *width == Width::W8
                     && let Some(&l0) = vals.first()
                 {
-                    let big = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, l0, 0xff);
+                    let big = self
+                        .b
+                        .ins()
+                        .icmp_imm_u(IntCC::UnsignedGreaterThan, l0, 0xff);
                     bad = Some(match bad {
                         Some(x) => self.b.ins().bor(x, big),
                         None => big,
@@ -833,7 +841,14 @@ impl<'f, 'm> Tr<'f, 'm> {
     }
 
     /// `dst = a op b` at `width`.
-    fn arith(&mut self, op: ArithOp, width: Width, dst: Reg, a: Reg, b: Reg) -> Result<(), JitError> {
+    fn arith(
+        &mut self,
+        op: ArithOp,
+        width: Width,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    ) -> Result<(), JitError> {
         if width == Width::W128 && Self::inline_u128(op) {
             return self.arith128(op, dst, a, b);
         }
@@ -852,7 +867,10 @@ impl<'f, 'm> Tr<'f, 'm> {
         }
         let w8 = width == Width::W8;
         let bits: i64 = if w8 { 8 } else { 64 };
-        let av = *self.read(a, 1)?.first().ok_or_else(|| self.facts("operand"))?;
+        let av = *self
+            .read(a, 1)?
+            .first()
+            .ok_or_else(|| self.facts("operand"))?;
         let bn = if matches!(op, ArithOp::Shl | ArithOp::Shr) {
             self.limbs(b)
         } else {
@@ -905,13 +923,20 @@ impl<'f, 'm> Tr<'f, 'm> {
                     ArithOp::WrappingSub => self.b.ins().isub(av, bv),
                     _ => self.b.ins().imul(av, bv),
                 };
-                if w8 { self.b.ins().band_imm_u(r, 0xff) } else { r }
+                if w8 {
+                    self.b.ins().band_imm_u(r, 0xff)
+                } else {
+                    r
+                }
             }
             ArithOp::And => self.b.ins().band(av, bv),
             ArithOp::Or => self.b.ins().bor(av, bv),
             ArithOp::Xor => self.b.ins().bxor(av, bv),
             ArithOp::Shl | ArithOp::Shr => {
-                let mut big = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, bv, bits);
+                let mut big = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, bv, bits);
                 let upper: Vec<Value> = bvals.iter().skip(1).copied().collect();
                 if !upper.is_empty() {
                     let hi = self.any_nonzero(&upper);
@@ -919,7 +944,11 @@ impl<'f, 'm> Tr<'f, 'm> {
                 }
                 let shifted = if op == ArithOp::Shl {
                     let s = self.b.ins().ishl(av, bv);
-                    if w8 { self.b.ins().band_imm_u(s, 0xff) } else { s }
+                    if w8 {
+                        self.b.ins().band_imm_u(s, 0xff)
+                    } else {
+                        s
+                    }
                 } else {
                     self.b.ins().ushr(av, bv)
                 };
@@ -1017,7 +1046,11 @@ impl Tr<'_, '_> {
             ArithOp::Xor => vec![self.b.ins().bxor(a0, b0), self.b.ins().bxor(a1, b1)],
             ArithOp::Min | ArithOp::Max => {
                 let lt = self.less(&av, &bv);
-                let (x, y) = if op == ArithOp::Min { (av, bv) } else { (bv, av) };
+                let (x, y) = if op == ArithOp::Min {
+                    (av, bv)
+                } else {
+                    (bv, av)
+                };
                 x.iter()
                     .zip(&y)
                     .map(|(xa, ya)| self.b.ins().select(lt, *xa, *ya))
