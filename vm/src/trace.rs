@@ -195,3 +195,6 @@ impl Recorder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
