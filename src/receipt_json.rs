@@ -330,6 +330,8 @@ mod tests {
                 gas_used: 3100,
                 ret: Json::Null,
                 events: vec![],
+                stack: vec![],
+                trace: None,
             }],
             checks: vec![CheckEntry {
                 block: 1,

@@ -57,9 +57,8 @@ fn without_trace_the_json_has_no_trace() {
     let json = braid(&["run", SCENARIO, "--json"]);
     assert!(!json.contains("\"trace\""), "{json}");
     let traced = braid(&["run", SCENARIO, "--json", "--trace"]);
-    let digest = |j: &str| {
-        serde_json::from_str::<serde_json::Value>(j).expect("JSON")["digest"].clone()
-    };
+    let digest =
+        |j: &str| serde_json::from_str::<serde_json::Value>(j).expect("JSON")["digest"].clone();
     assert_eq!(digest(&json), digest(&traced));
 }
 
@@ -139,5 +138,7 @@ txs = [
 }
 
 fn len(path: &Path) -> u64 {
-    std::fs::metadata(path).expect("the module was written").len()
+    std::fs::metadata(path)
+        .expect("the module was written")
+        .len()
 }

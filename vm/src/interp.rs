@@ -36,10 +36,10 @@ use crate::Address;
 use crate::host::{TxHost, internal, revert};
 use crate::receipt::{Event, Failure};
 use crate::state::StateRead;
+use crate::trace::StackFrame;
 use crate::verify::widths::RegWidth;
 use crate::verify::{FunctionInfo, VerifiedModule};
 use braid_bytecode::encode::address_to_word;
-use crate::trace::StackFrame;
 use braid_bytecode::{CodeOffset, Function, Instr, Reg, Regs, Terminator, U256};
 
 pub use crate::host::{CodeStore, MAX_CALL_DEPTH};

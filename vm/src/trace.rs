@@ -155,7 +155,11 @@ impl Recorder {
     }
 
     pub(crate) fn access(&mut self, write: bool, contract: Address, field: u16, value: &[U256]) {
-        let (depth, key, value) = (self.open, std::mem::take(&mut self.pending_key), value.to_vec());
+        let (depth, key, value) = (
+            self.open,
+            std::mem::take(&mut self.pending_key),
+            value.to_vec(),
+        );
         self.entries.push(if write {
             TraceEntry::Write {
                 depth,

@@ -18,8 +18,8 @@ pub mod widths;
 
 use braid_bytecode::encode;
 use braid_bytecode::{
-    AccessPattern, CodeOffset, EventDef, FORMAT_VERSION, GAS_TABLE_VERSION, KeyPattern, Module, SourceMap, U256,
-    ValueType, Visibility, WordExpr,
+    AccessPattern, CodeOffset, EventDef, FORMAT_VERSION, GAS_TABLE_VERSION, KeyPattern, Module,
+    SourceMap, U256, ValueType, Visibility, WordExpr,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -5,8 +5,8 @@ use crate::testutil::*;
 use crate::{Chain, Executor, Failure, LoadError};
 use braid_bytecode::encode::{self, DecodeError};
 use braid_bytecode::{
-    CodeOffset, FunctionSourceMap, Instr, Module, SourceMap, SourcePosition, Terminator,
-    ValueType, Visibility,
+    CodeOffset, FunctionSourceMap, Instr, Module, SourceMap, SourcePosition, Terminator, ValueType,
+    Visibility,
 };
 
 /// `run()` calls the internal `inner()`, which reverts (at its terminator).
@@ -90,7 +90,9 @@ fn a_failure_carries_its_call_stack_and_its_location() {
         ]
     );
     let module = chain.module_at(&at).expect("deployed");
-    let inner = module.location(1, CodeOffset::default()).map(|l| l.to_string());
+    let inner = module
+        .location(1, CodeOffset::default())
+        .map(|l| l.to_string());
     assert_eq!(inner.as_deref(), Some("nested.braid:7:9"));
     // No trace unless asked for.
     assert_eq!(receipt.trace, None);
@@ -118,7 +120,11 @@ fn success_has_no_stack_and_a_stripped_module_runs_the_same() {
     };
     let (ra, rb) = (run(&mut a, x), run(&mut b, y));
     assert_eq!(ra, rb);
-    assert_eq!(b.module_at(&y).and_then(|m| m.location(1, CodeOffset::default())), None);
+    assert_eq!(
+        b.module_at(&y)
+            .and_then(|m| m.location(1, CodeOffset::default())),
+        None
+    );
 }
 
 #[test]
@@ -212,12 +218,18 @@ fn a_corrupt_source_map_is_a_load_error_never_a_panic() {
 
     // A truncated section.
     let cut = &bytes[..bytes.len() - 2];
-    assert!(matches!(encode::decode(cut), Err(DecodeError::SourceMap(_))));
+    assert!(matches!(
+        encode::decode(cut),
+        Err(DecodeError::SourceMap(_))
+    ));
     // Another section version.
     let mut other = code.clone();
     other.push(2);
     other.extend_from_slice(&bytes[code.len() + 1..]);
-    assert!(matches!(encode::decode(&other), Err(DecodeError::SourceMap(_))));
+    assert!(matches!(
+        encode::decode(&other),
+        Err(DecodeError::SourceMap(_))
+    ));
 
     // Offsets, files and entries that do not fit the code are verifier errors.
     let bad_maps = [

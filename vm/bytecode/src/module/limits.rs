@@ -76,7 +76,11 @@ pub fn check_counts(module: &Module) -> Result<(), LimitError> {
     if let Some(map) = &module.source_map {
         let counts = [
             ("source map files", map.files.len(), MAX_TABLE_ENTRIES),
-            ("source map functions", map.functions.len(), MAX_TABLE_ENTRIES),
+            (
+                "source map functions",
+                map.functions.len(),
+                MAX_TABLE_ENTRIES,
+            ),
         ];
         let positions = map.functions.iter().map(|f| {
             (

@@ -140,10 +140,7 @@ mod tests {
                 positions: vec![pos(0, 0, 3), pos(0, 4, 7), pos(2, 0, 9)],
             }],
         };
-        let line = |block, instr| {
-            map.location(0, CodeOffset { block, instr })
-                .map(|l| l.line)
-        };
+        let line = |block, instr| map.location(0, CodeOffset { block, instr }).map(|l| l.line);
         assert_eq!(line(0, 0), Some(3));
         assert_eq!(line(0, 3), Some(3));
         assert_eq!(line(0, 4), Some(7));
