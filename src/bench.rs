@@ -490,6 +490,8 @@ mod tests {
             ret: vec![braid_vm::U256::from(v)],
             ret_type: ValueType::unit(),
             events: Vec::new(),
+            stack: Vec::new(),
+            trace: None,
         }
     }
 

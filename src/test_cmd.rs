@@ -119,7 +119,7 @@ fn run_one(path: &Path, executor: &mut Executor) -> ScenarioRow {
     // A panic is a bug in braid, never the scenario's fault; it fails this scenario's
     // row (the panic hook has printed the message) and the others still run.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        execute(path, DiagnosticsTo::Message, executor)
+        execute(path, DiagnosticsTo::Message, executor, false)
     }))
     .unwrap_or_else(|_| {
         // The executor may have been left mid-block: the next scenario gets a fresh one.

@@ -206,7 +206,9 @@ pub(crate) fn isolate_panics(
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(bufs))) {
         Ok(receipt) => receipt,
         Err(payload) => {
+            let trace = bufs.trace;
             *bufs = Buffers::default();
+            bufs.trace = trace;
             let what = payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_string())
@@ -247,6 +249,7 @@ pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     let gas_used = host.gas_used();
     match result.and_then(|ret| Ok((ret, host.events(&mut bufs.event_defs)?))) {
         Ok((ret, events)) => {
+            let (stack, trace) = host.take_records(None);
             host.finish(bufs, true);
             Receipt {
                 status: Ok(()),
@@ -254,11 +257,18 @@ pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
                 ret,
                 ret_type,
                 events,
+                stack,
+                trace,
             }
         }
         Err(f) => {
+            let (stack, trace) = host.take_records(Some(&f));
             host.finish(bufs, false);
-            Receipt::failed(f, gas_used, ret_type)
+            Receipt {
+                stack,
+                trace,
+                ..Receipt::failed(f, gas_used, ret_type)
+            }
         }
     }
 }

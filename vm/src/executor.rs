@@ -306,6 +306,23 @@ impl Executor {
         self
     }
 
+    /// Makes every receipt carry its transaction's trace ([`crate::trace`]), or
+    /// stops recording (the default: nothing recorded, nothing spent).
+    pub fn with_trace(mut self, on: bool) -> Executor {
+        self.set_trace(on);
+        self
+    }
+
+    /// [`Executor::with_trace`] in place.
+    pub fn set_trace(&mut self, on: bool) {
+        for w in &self.workers {
+            w.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .bufs
+                .trace = on;
+        }
+    }
+
     /// The number of worker threads.
     pub fn threads(&self) -> usize {
         self.workers.len()

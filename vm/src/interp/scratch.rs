@@ -81,6 +81,8 @@ pub struct Buffers {
     pub(crate) stack: Vec<crate::Address>,
     /// This executor's own copies of the event declarations its receipts share.
     pub(crate) event_defs: EventDefs,
+    /// Whether transactions run with these buffers record a trace.
+    pub(crate) trace: bool,
 }
 
 /// Most event declarations an executor keeps its own copy of.
