@@ -82,6 +82,7 @@ fn empty_module(name: &str) -> Module {
         strings: Vec::new(),
         imports: Vec::new(),
         functions: Vec::new(),
+        source_map: None,
     }
 }
 

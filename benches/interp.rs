@@ -17,6 +17,10 @@ use braid_compiler::driver::{self, CompileOptions, Stage};
 use braid_vm::{Address, BlockContext, Chain, Module, Receipt, Transaction, U256};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use std::collections::HashMap;
+/// The allocator the `braid` command uses, so that executors are measured as they run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -491,6 +495,11 @@ fn executors(token_module: &Module, dex_module: &Module) {
             ("swaps/100".to_string(), w.chain, txs)
         },
     ];
+    // `BRAID_BENCH_CASE` keeps only the named case (e.g. `transfers/10000`).
+    let cases: Vec<_> = match std::env::var("BRAID_BENCH_CASE") {
+        Ok(only) => cases.into_iter().filter(|(n, _, _)| *n == only).collect(),
+        Err(_) => cases,
+    };
     // Instruction counts (callgrind counts every thread only without toggles, so
     // compare whole runs): `count-none` sets up only, `count-seq` / `count-par` also
     // run each block once on the sequential / 1-worker parallel executor.
@@ -519,21 +528,35 @@ fn executors(token_module: &Module, dex_module: &Module) {
         let mut par = Executor::parallel(threads).expect("a pool");
         let (mut best_s, mut best_p) = (Duration::MAX, Duration::MAX);
         let mut phases = None;
-        for _ in 0..7 {
-            let mut c = chain.clone();
-            let t = std::time::Instant::now();
+        // `BRAID_BENCH_ONLY=seq|par` runs one executor only (for profiles).
+        let only = std::env::var("BRAID_BENCH_ONLY").ok();
+        let rounds = if only.is_some() { 30 } else { 7 };
+        {
+            let (mut c, mut d) = (chain.clone(), chain.clone());
             let a = seq.execute(&mut c, BLOCK, &txs).expect("fits");
-            best_s = best_s.min(t.elapsed());
-            let mut d = chain.clone();
-            let t = std::time::Instant::now();
             let b = par.execute(&mut d, BLOCK, &txs).expect("fits");
-            let el = t.elapsed();
-            if el < best_p {
-                best_p = el;
-                phases = Some(b.stats.clone());
-            }
             assert_eq!(a.receipts, b.receipts);
             assert_eq!(c.digest(), d.digest());
+        }
+        for _ in 0..rounds {
+            let mut c = chain.clone();
+            let t = std::time::Instant::now();
+            if only.as_deref() != Some("par") {
+                let a = seq.execute(&mut c, BLOCK, &txs).expect("fits");
+                best_s = best_s.min(t.elapsed());
+                black_box(a);
+            }
+            let mut d = chain.clone();
+            let t = std::time::Instant::now();
+            if only.as_deref() != Some("seq") {
+                let b = par.execute(&mut d, BLOCK, &txs).expect("fits");
+                let el = t.elapsed();
+                if el < best_p {
+                    best_p = el;
+                    phases = Some(b.stats.clone());
+                }
+                black_box(b);
+            }
         }
         println!(
             "{name}: sequential {best_s:?}  parallel(2) {best_p:?}  speedup {:.3}  {:?}",

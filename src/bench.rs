@@ -4,9 +4,15 @@
 //! timed), then run the same blocks on a fresh O(1) clone of the set-up chain in each
 //! mode: the sequential executor, the parallel executor on 1..=T threads, and for
 //! `transfers` and `swaps` the native Rust floor ([`native`]). Only the executor's
-//! `execute` calls are timed. Every parallel run's receipts and final digest are
-//! compared with the sequential run's; the native floor's outcomes with the
-//! sequential receipts. Any disagreement exits 1 after the report is printed.
+//! `execute` calls are timed.
+//!
+//! The expected receipts come from an untimed sequential reference run. Every timed
+//! run (the sequential one too) compares each block's receipts with them right after
+//! the block and then drops them, so that every run allocates and frees the same
+//! memory: a run that kept its receipts would fault in fresh pages on every block
+//! and be measured slower than the runs after it. The final digests are compared
+//! too, and the native floor's outcomes with the reference receipts. Any
+//! disagreement exits 1 after the report is printed.
 
 pub mod native;
 pub mod report;
@@ -70,8 +76,9 @@ pub fn bench(args: &BenchArgs) -> Result<(), CommandError> {
     let contracts =
         workload::compile_contracts().map_err(|e| CommandError::Input(e.to_string()))?;
 
-    // Steps: one per set-up workload and one per block per run.
-    let runs_per_engine = 1 + threads;
+    // Steps: one per set-up workload and one per block per run (the reference run
+    // included).
+    let runs_per_engine = 2 + threads;
     let total: u64 = suite
         .iter()
         .map(|(kind, p)| {
@@ -92,9 +99,10 @@ pub fn bench(args: &BenchArgs) -> Result<(), CommandError> {
         let w = workload::build(*kind, p, &contracts)
             .map_err(|e| CommandError::Input(e.to_string()))?;
         progress.inc(1);
-        let mut first: Option<(EngineKind, VmRun)> = None;
+        // Every timed run, on either engine, is compared with the reference run
+        // (sequential, on the interpreter: the workload's chain).
         for (i, engine) in engines.iter().enumerate() {
-            let seq = run_workload(
+            run_workload(
                 &w,
                 *engine,
                 i == 0,
@@ -103,21 +111,6 @@ pub fn bench(args: &BenchArgs) -> Result<(), CommandError> {
                 &mut report,
                 &mut problems,
             )?;
-            // Every engine must give the first one's receipts and digest.
-            match &first {
-                None => first = Some((*engine, seq)),
-                Some((e0, s0)) => {
-                    if let Some(m) = compare(&s0.receipts, &s0.digest, &seq.receipts, &seq.digest) {
-                        problems.push(format!(
-                            "{} {} ({} vs {}): {m}",
-                            w.kind.name(),
-                            w.params,
-                            engine.name(),
-                            e0.name()
-                        ));
-                    }
-                }
-            }
         }
     }
     progress.finish_and_clear();
@@ -179,8 +172,8 @@ struct VmRun {
     elapsed: Duration,
     /// Phases summed over blocks.
     phases: [Duration; 4],
-    /// Each block's receipts.
-    receipts: Vec<Vec<Receipt>>,
+    /// The first disagreement with the reference run, if any.
+    mismatch: Option<String>,
     /// The final digest.
     digest: [u8; 32],
     /// Each block's conflict-graph statistics (parallel executor only).
@@ -193,11 +186,39 @@ struct VmRun {
     peak_rss_mb: Option<f64>,
 }
 
+/// What every run must produce: the receipts and final digest of an untimed
+/// sequential run.
+struct Reference {
+    receipts: Vec<Vec<Receipt>>,
+    digest: [u8; 32],
+}
+
+/// The untimed sequential reference run.
+fn reference(w: &Workload, progress: &ProgressBar) -> Result<Reference, CommandError> {
+    let mut executor = Executor::sequential();
+    let mut chain = w.chain.clone();
+    let mut receipts = Vec::with_capacity(w.blocks.len());
+    for block in &w.blocks {
+        let outcome = executor
+            .execute(&mut chain, block.ctx, &block.txs)
+            .map_err(|e| {
+                CommandError::Input(format!("{} block {}: {e}", w.kind.name(), block.ctx.number))
+            })?;
+        receipts.push(outcome.receipts);
+        progress.inc(1);
+    }
+    Ok(Reference {
+        receipts,
+        digest: chain.digest(),
+    })
+}
+
 fn run_vm(
     w: &Workload,
     mut executor: Executor,
     engine: EngineKind,
     progress: &ProgressBar,
+    expected: &Reference,
 ) -> Result<VmRun, CommandError> {
     // The engine (the JIT compiles every contract here, untimed).
     let mut base = w.chain.clone();
@@ -214,7 +235,7 @@ fn run_vm(
     let mut run = VmRun {
         elapsed: Duration::ZERO,
         phases: [Duration::ZERO; 4],
-        receipts: Vec::with_capacity(w.blocks.len()),
+        mismatch: None,
         digest: [0; 32],
         graphs: Vec::new(),
         edges: 0,
@@ -222,7 +243,7 @@ fn run_vm(
         fallback_runs: 0,
         peak_rss_mb: None,
     };
-    for block in &w.blocks {
+    for (b, block) in w.blocks.iter().enumerate() {
         let started = Instant::now();
         let outcome = executor.execute(&mut chain, block.ctx, &block.txs);
         let elapsed = started.elapsed();
@@ -244,48 +265,43 @@ fn run_vm(
         if let Some(g) = outcome.graph_stats() {
             run.graphs.push(g);
         }
-        run.receipts.push(outcome.receipts);
+        if run.mismatch.is_none() {
+            let want = expected.receipts.get(b).map_or(&[][..], Vec::as_slice);
+            run.mismatch = compare_block(b, want, &outcome.receipts);
+        }
+        drop(outcome);
         progress.inc(1);
     }
     run.peak_rss_mb = report::peak_rss_mb();
     run.digest = chain.digest();
+    if run.mismatch.is_none() && run.digest != expected.digest {
+        run.mismatch = Some(format!(
+            "final digest {} instead of {}",
+            hex::encode(run.digest),
+            hex::encode(expected.digest)
+        ));
+    }
+    if run.mismatch.is_none() && expected.receipts.len() != w.blocks.len() {
+        run.mismatch = Some(format!(
+            "{} blocks of receipts instead of {}",
+            w.blocks.len(),
+            expected.receipts.len()
+        ));
+    }
     Ok(run)
 }
 
-/// Where a run disagrees with the sequential one, if anywhere.
-pub fn compare(
-    seq_receipts: &[Vec<Receipt>],
-    seq_digest: &[u8; 32],
-    receipts: &[Vec<Receipt>],
-    digest: &[u8; 32],
-) -> Option<String> {
-    if seq_receipts.len() != receipts.len() {
+/// Where one block's receipts disagree with the expected ones, if anywhere.
+fn compare_block(b: usize, want: &[Receipt], got: &[Receipt]) -> Option<String> {
+    if want.len() != got.len() {
         return Some(format!(
-            "{} blocks of receipts instead of {}",
-            receipts.len(),
-            seq_receipts.len()
+            "block {b}: {} receipts instead of {}",
+            got.len(),
+            want.len()
         ));
     }
-    for (b, (s, p)) in seq_receipts.iter().zip(receipts).enumerate() {
-        if s.len() != p.len() {
-            return Some(format!(
-                "block {b}: {} receipts instead of {}",
-                p.len(),
-                s.len()
-            ));
-        }
-        if let Some(i) = s.iter().zip(p).position(|(x, y)| x != y) {
-            return Some(format!("block {b}: receipt {i} differs"));
-        }
-    }
-    if seq_digest != digest {
-        return Some(format!(
-            "final digest {} instead of {}",
-            hex::encode(digest),
-            hex::encode(seq_digest)
-        ));
-    }
-    None
+    let i = want.iter().zip(got).position(|(x, y)| x != y)?;
+    Some(format!("block {b}: receipt {i} differs"))
 }
 
 fn ms_per_block(d: Duration, blocks: usize) -> f64 {
@@ -304,7 +320,6 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
 
 /// Runs every mode of one workload on one engine (and the native floor when
 /// `native`); appends rows and, once per workload, the conflict-graph summary.
-/// Returns the sequential run.
 fn run_workload(
     w: &Workload,
     engine: EngineKind,
@@ -313,7 +328,7 @@ fn run_workload(
     progress: &ProgressBar,
     report: &mut Report,
     problems: &mut Vec<String>,
-) -> Result<VmRun, CommandError> {
+) -> Result<(), CommandError> {
     let engine_name = engine.name();
     let blocks = w.blocks.len();
     let txs: usize = w.blocks.iter().map(|b| b.txs.len()).sum();
@@ -343,8 +358,16 @@ fn run_workload(
         merge: ms_per_block(p[3], blocks),
     };
 
+    progress.set_message(format!("{name} {}: reference", w.params));
+    let expected = reference(w, progress)?;
     progress.set_message(format!("{name} {}: sequential", w.params));
-    let seq = run_vm(w, Executor::sequential(), engine, progress)?;
+    let seq = run_vm(w, Executor::sequential(), engine, progress, &expected)?;
+    if let Some(m) = &seq.mismatch {
+        problems.push(format!(
+            "{name} {} ({engine_name}, sequential): {m}",
+            w.params
+        ));
+    }
     let seq_tps = tps(txs, seq.elapsed);
     report.results.push(Row {
         phases_ms: phases_ms(&seq.phases),
@@ -357,8 +380,8 @@ fn run_workload(
     for t in 1..=threads {
         progress.set_message(format!("{name} {}: parallel, {t} thread(s)", w.params));
         let executor = Executor::parallel(t).map_err(|e| CommandError::Io(e.to_string()))?;
-        let par = run_vm(w, executor, engine, progress)?;
-        let mismatch = compare(&seq.receipts, &seq.digest, &par.receipts, &par.digest);
+        let par = run_vm(w, executor, engine, progress, &expected)?;
+        let mismatch = par.mismatch.clone();
         if let Some(m) = &mismatch {
             problems.push(format!(
                 "{name} {} ({engine_name}, {t} threads): {m}",
@@ -380,7 +403,7 @@ fn run_workload(
                 params: w.params.clone(),
                 blocks,
                 txs_per_block: w.blocks.first().map_or(0, |b| b.txs.len()),
-                failed_txs: seq
+                failed_txs: expected
                     .receipts
                     .iter()
                     .flatten()
@@ -418,7 +441,7 @@ fn run_workload(
             progress.inc(1);
         }
         let peak = report::peak_rss_mb();
-        if let Some(m) = compare_native(&seq.receipts, &outcomes) {
+        if let Some(m) = compare_native(&expected.receipts, &outcomes) {
             problems.push(format!("{name} {} (native floor): {m}", w.params));
         }
         let run_tps = tps(txs, elapsed);
@@ -440,7 +463,7 @@ fn run_workload(
     {
         report.workloads.push(s);
     }
-    Ok(seq)
+    Ok(())
 }
 
 /// Where the native floor's outcomes disagree with the sequential receipts: success
@@ -482,23 +505,23 @@ mod tests {
             ret: vec![braid_vm::U256::from(v)],
             ret_type: ValueType::unit(),
             events: Vec::new(),
+            stack: Vec::new(),
+            trace: None,
         }
     }
 
     #[test]
-    fn compare_finds_receipt_and_digest_differences() {
-        let seq = vec![vec![ok(1), ok(2)]];
-        assert_eq!(compare(&seq, &[1; 32], &seq.clone(), &[1; 32]), None);
-        let other = vec![vec![ok(1), ok(3)]];
+    fn compare_block_finds_the_first_differing_receipt() {
+        let want = vec![ok(1), ok(2)];
+        assert_eq!(compare_block(0, &want, &want.clone()), None);
         assert_eq!(
-            compare(&seq, &[1; 32], &other, &[1; 32]).as_deref(),
-            Some("block 0: receipt 1 differs")
+            compare_block(3, &want, &[ok(1), ok(3)]).as_deref(),
+            Some("block 3: receipt 1 differs")
         );
-        assert!(
-            compare(&seq, &[1; 32], &seq.clone(), &[2; 32])
-                .is_some_and(|m| m.starts_with("final digest"))
+        assert_eq!(
+            compare_block(0, &want, &[ok(1)]).as_deref(),
+            Some("block 0: 1 receipts instead of 2")
         );
-        assert!(compare(&seq, &[1; 32], &[], &[1; 32]).is_some());
     }
 
     #[test]

@@ -166,6 +166,10 @@ pub struct CompileArgs {
     /// for one contract too).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: Option<PathBuf>,
+    /// Leave the source map out of the written modules: smaller files, the same code (and code
+    /// hash); a failure in them is then reported with its function but no `file:line:col`.
+    #[arg(long, requires = "output")]
+    pub strip: bool,
     /// Print a stage of the compilation to stdout.
     #[arg(long, value_enum, value_name = "STAGE")]
     pub emit: Option<Emit>,
@@ -238,6 +242,10 @@ pub struct RunArgs {
     /// The execution engine.
     #[arg(long, value_enum, default_value_t = Engine::Jit)]
     pub engine: Engine,
+    /// Print each transaction's calls (arguments, return or failure), storage reads and writes
+    /// and events, indented by call depth; with --json, each receipt gains `"trace"`.
+    #[arg(long)]
+    pub trace: bool,
 }
 
 const RUN_AFTER_HELP: &str = "\

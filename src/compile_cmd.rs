@@ -67,7 +67,7 @@ pub fn compile(args: &CompileArgs, color: ColorChoice) -> Result<(), CommandErro
         print_stdout(&text)?;
     }
     let written = match &args.output {
-        Some(out) => write_modules(&shown, &compilation.modules, out)?,
+        Some(out) => write_modules(&shown, &compilation.modules, out, args.strip)?,
         None => Vec::new(),
     };
     if args.message_format == MessageFormat::Human {
@@ -308,12 +308,13 @@ fn print_stdout(text: &str) -> Result<(), CommandError> {
     output::out(text)
 }
 
-/// Writes the modules: one file `out`, or `out/<Name>.bbc` each when `out` is a
-/// directory; returns the paths written.
+/// Writes the modules (without their source maps when `strip`): one file `out`, or
+/// `out/<Name>.bbc` each when `out` is a directory; returns the paths written.
 fn write_modules(
     source: &str,
     modules: &[braid_bytecode::Module],
     out: &Path,
+    strip: bool,
 ) -> Result<Vec<PathBuf>, CommandError> {
     let targets: Vec<(PathBuf, &braid_bytecode::Module)> = if out.is_dir() {
         modules
@@ -337,7 +338,11 @@ fn write_modules(
     };
     let mut written = Vec::new();
     for (path, module) in targets {
-        let bytes = braid_bytecode::encode::encode(module);
+        let bytes = if strip {
+            braid_bytecode::encode::encode_code(module)
+        } else {
+            braid_bytecode::encode::encode(module)
+        };
         std::fs::write(&path, bytes)
             .map_err(|e| CommandError::Io(format!("cannot write {}: {e}", path.display())))?;
         written.push(path);

@@ -5,6 +5,7 @@
 //! decimal strings, `bool`s JSON booleans, addresses lowercase `0x` strings, tuples and
 //! structs arrays in field order, no return value `null`.
 
+use crate::run_cmd::trace::{FrameLine, TraceJson};
 use crate::scenario::expect::ExpectedJson;
 use braid_bytecode::{U256, ValueType};
 use braid_vm::Receipt;
@@ -84,6 +85,13 @@ pub struct ReceiptEntry {
     pub ret: Json,
     /// Events emitted, in order (none when reverted).
     pub events: Vec<EventEntry>,
+    /// Where a failed transaction failed, innermost frame first (the table shows it;
+    /// not part of the JSON object).
+    #[serde(skip)]
+    pub stack: Vec<FrameLine>,
+    /// With `--trace`: what the transaction did (left out without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<TraceJson>>,
 }
 
 /// A failure reason.
@@ -148,6 +156,8 @@ impl ReceiptEntry {
             gas_used: receipt.gas_used,
             ret,
             events,
+            stack: Vec::new(),
+            trace: None,
         }
     }
 }
@@ -320,6 +330,8 @@ mod tests {
                 gas_used: 3100,
                 ret: Json::Null,
                 events: vec![],
+                stack: vec![],
+                trace: None,
             }],
             checks: vec![CheckEntry {
                 block: 1,

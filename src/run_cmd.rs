@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod plan;
 pub mod senders;
 mod table;
+pub mod trace;
 
 use crate::cli::{ColorChoice, CommandError, Engine, RunArgs};
 use crate::output;
@@ -41,6 +42,7 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<(), CommandError> {
         DiagnosticsTo::Stderr(color),
         &mut executor,
         engine_kind(args.engine),
+        args.trace,
     )?;
     let text = if args.json {
         outcome.report.to_json_text()
@@ -69,11 +71,13 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<(), CommandError> {
 
 /// Loads, plans and runs the scenario at `path` with `executor`; prints nothing but
 /// (with [`DiagnosticsTo::Stderr`]) the diagnostics of the contracts it compiles.
+/// With `trace`, every receipt entry carries its transaction's trace.
 pub fn execute(
     path: &Path,
     diagnostics: DiagnosticsTo,
     executor: &mut Executor,
     engine: EngineKind,
+    trace: bool,
 ) -> Result<Outcome, CommandError> {
     let scenario = Scenario::load(path).map_err(|e| match e {
         LoadError::Io { .. } => CommandError::Io(e.to_string()),
@@ -105,6 +109,7 @@ pub fn execute(
     let mut check_entries = Vec::new();
     let mut failed = Vec::new();
     let mut checks = table::CheckCount::default();
+    executor.set_trace(trace);
     for block in &blocks {
         let results = executor
             .execute(&mut chain, block.context(), &block.txs)
@@ -118,14 +123,26 @@ pub fn execute(
                 results.len()
             )));
         }
+        let names = trace::Names {
+            chain: &chain,
+            instances: deployed
+                .iter()
+                .map(|d| (d.address, d.name.clone()))
+                .collect(),
+        };
         for (index, (info, receipt)) in block.tx_infos.iter().zip(&results).enumerate() {
-            receipts.push(ReceiptEntry::new(
+            let mut entry = ReceiptEntry::new(
                 block.number,
                 index,
                 info.to_label.clone(),
                 info.function.clone(),
                 receipt,
-            ));
+            );
+            entry.stack = trace::stack_lines(&names, receipt);
+            if trace {
+                entry.trace = Some(trace::trace_entries(&names, receipt));
+            }
+            receipts.push(entry);
             record(
                 &scenario,
                 block.number,

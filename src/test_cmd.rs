@@ -124,6 +124,7 @@ fn run_one(path: &Path, executor: &mut Executor) -> ScenarioRow {
             DiagnosticsTo::Message,
             executor,
             braid_vm::EngineKind::default(),
+            false,
         )
     }))
     .unwrap_or_else(|_| {

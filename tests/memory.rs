@@ -189,6 +189,7 @@ fn decoding_memory_is_bounded_per_module_byte() {
         strings: Vec::new(),
         imports: Vec::new(),
         functions: Vec::new(),
+        source_map: None,
     };
     // Many one-byte types: the densest amplification of the format.
     let bools = |n| {

@@ -174,6 +174,7 @@ fn rogue_module() -> Module {
         strings: vec![],
         imports: vec![],
         functions: vec![poke, answer],
+        source_map: None,
     }
 }
 

@@ -275,7 +275,9 @@ pub fn compile_with_loader(
         c.modules = program
             .roots
             .iter()
-            .filter_map(|&id| limits::lower_checked(&program, id, &summaries, &mut c.diagnostics))
+            .filter_map(|&id| {
+                limits::lower_checked(&program, id, &summaries, &c.sources, &mut c.diagnostics)
+            })
             .collect();
         if c.diagnostics.has_errors() {
             c.modules.clear();

@@ -44,6 +44,7 @@
 //! is a pure function of the program: the same source gives the same bytes.
 
 mod cfg;
+mod debug;
 mod expr;
 mod func;
 mod pools;
@@ -100,8 +101,30 @@ pub fn lower_contract_within_budget(
     contract: ContractId,
     summaries: &Summaries,
 ) -> Option<Module> {
+    lower_contract_with_spans(program, contract, summaries).map(|(m, _)| m)
+}
+
+/// Like [`lower_contract_within_budget`], with the module's source map built from
+/// the files of `sources` (see [`braid_bytecode::SourceMap`]).
+pub fn lower_contract_with_source_map(
+    program: &hir::Program,
+    contract: ContractId,
+    summaries: &Summaries,
+    sources: &crate::source::SourceMap,
+) -> Option<Module> {
+    let (mut module, spans) = lower_contract_with_spans(program, contract, summaries)?;
+    module.source_map = Some(debug::source_map(sources, &spans));
+    Some(module)
+}
+
+/// The module and, per function, the source spans of its code.
+fn lower_contract_with_spans(
+    program: &hir::Program,
+    contract: ContractId,
+    summaries: &Summaries,
+) -> Option<(Module, Vec<func::CodeSpans>)> {
     let Some(c) = program.contracts.get(contract.0 as usize) else {
-        return Some(empty_module(String::new()));
+        return Some((empty_module(String::new()), Vec::new()));
     };
     let mut cx = ModuleCx::new(program, contract);
     if let Some(init) = c.init {
@@ -111,10 +134,13 @@ pub fn lower_contract_within_budget(
         cx.fn_index(f);
     }
     let mut functions = Vec::new();
+    let mut spans = Vec::new();
     let mut next = 0;
     while let Some(&fid) = cx.order.get(next) {
         next += 1;
-        functions.push(func::lower_function(&mut cx, fid, summaries));
+        let (f, s) = func::lower_function(&mut cx, fid, summaries);
+        functions.push(f);
+        spans.push(s);
         if cx.over_budget.get() {
             return None;
         }
@@ -143,7 +169,7 @@ pub fn lower_contract_within_budget(
     if cx.over_budget.get() {
         return None;
     }
-    Some(Module {
+    let module = Module {
         format_version: FORMAT_VERSION,
         gas_version: GAS_TABLE_VERSION,
         name: c.name.clone(),
@@ -153,7 +179,9 @@ pub fn lower_contract_within_budget(
         strings: cx.strings,
         imports: cx.imports,
         functions,
-    })
+        source_map: None,
+    };
+    Some((module, spans))
 }
 
 /// A module with nothing in it (for a contract id that does not exist).
@@ -168,6 +196,7 @@ fn empty_module(name: String) -> Module {
         strings: Vec::new(),
         imports: Vec::new(),
         functions: Vec::new(),
+        source_map: None,
     }
 }
 

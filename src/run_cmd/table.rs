@@ -1,7 +1,8 @@
 //! The readable output of `braid run`: deployments, a table of receipts, checks, digest.
 
 use super::plan::Deployed;
-use crate::receipt_json::{RunReport, address_text, value_text};
+use super::trace::trace_line;
+use crate::receipt_json::{ReceiptEntry, RunReport, address_text, value_text};
 
 /// How many expectations (`expect` on transactions, `[[block.check]]` calls) were met.
 #[derive(Debug, Default)]
@@ -78,6 +79,39 @@ pub fn render(deployed: &[Deployed], report: &RunReport, checks: &CheckCount) ->
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
+    for r in &report.receipts {
+        if let Some(trace) = &r.trace {
+            out.push_str(&format!("\ntrace of {}:\n", place(r)));
+            if trace.is_empty() {
+                out.push_str("  (no code ran)\n");
+            }
+            for e in trace {
+                out.push_str(&trace_line(e));
+                out.push('\n');
+            }
+        }
+    }
+    for r in report.receipts.iter().filter(|r| r.reason.is_some()) {
+        let reason = r
+            .reason
+            .as_ref()
+            .map(|x| format!("{}: {}", x.kind, x.message))
+            .unwrap_or_default();
+        out.push_str(&format!("\n{} failed: {reason}\n", place(r)));
+        if r.stack.is_empty() {
+            out.push_str("  before any of its code ran\n");
+        }
+        // Recursion: a run of identical frames is shown once, with its count.
+        let mut i = 0;
+        while let Some(frame) = r.stack.get(i) {
+            let same = r.stack[i..].iter().take_while(|f| *f == frame).count();
+            out.push_str(&format!("  {}\n", frame.text()));
+            if same > 1 {
+                out.push_str(&format!("  … the frame above {} more times\n", same - 1));
+            }
+            i += same;
+        }
+    }
     if checks.passed + checks.failed > 0 {
         out.push_str(&format!(
             "\nexpectations: {} met, {} failed\n",
@@ -88,10 +122,19 @@ pub fn render(deployed: &[Deployed], report: &RunReport, checks: &CheckCount) ->
     out
 }
 
+/// `block 1, tx 0 (usd.transfer)`.
+fn place(r: &ReceiptEntry) -> String {
+    format!(
+        "block {}, tx {} ({}.{})",
+        r.block, r.index, r.to, r.function
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::receipt_json::{Reason, ReceiptEntry};
+    use crate::run_cmd::trace::FrameLine;
     use serde_json::json;
 
     #[test]
@@ -108,6 +151,8 @@ mod tests {
                     gas_used: 5123,
                     ret: json!(true),
                     events: vec![],
+                    stack: vec![],
+                    trace: None,
                 },
                 ReceiptEntry {
                     block: 12,
@@ -122,6 +167,11 @@ mod tests {
                     gas_used: 310,
                     ret: json!(null),
                     events: vec![],
+                    stack: vec![FrameLine {
+                        function: "Coin.mint".into(),
+                        location: Some("coin.braid:7:9".into()),
+                    }],
+                    trace: None,
                 },
             ],
             checks: vec![],
@@ -145,6 +195,8 @@ mod tests {
              block  tx  call          status    gas  events  result\n    \
              1   0  usd.transfer  success  5123       0  true\n   \
              12   1  usd.mint      revert    310       0  revert: only owner\n\n\
+             block 12, tx 1 (usd.mint) failed: revert: only owner\n  \
+             at coin.braid:7:9 in Coin.mint\n\n\
              expectations: 2 met, 0 failed\n\ndigest {}\n",
             "01".repeat(20),
             "ab".repeat(32)

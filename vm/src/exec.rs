@@ -206,9 +206,10 @@ pub(crate) fn isolate_panics(
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(bufs))) {
         Ok(receipt) => receipt,
         Err(payload) => {
-            let engine = bufs.engine;
+            let (engine, trace) = (bufs.engine, bufs.trace);
             *bufs = Buffers::default();
             bufs.engine = engine;
+            bufs.trace = trace;
             let what = payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_string())
@@ -249,6 +250,7 @@ pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
     let gas_used = host.gas_used();
     match result.and_then(|ret| Ok((ret, host.events(&mut bufs.event_defs)?))) {
         Ok((ret, events)) => {
+            let (stack, trace) = host.take_records(None);
             host.finish(bufs, true);
             Receipt {
                 status: Ok(()),
@@ -256,11 +258,18 @@ pub(crate) fn run_call<C: CodeStore + ?Sized, S: StateRead + ?Sized>(
                 ret,
                 ret_type,
                 events,
+                stack,
+                trace,
             }
         }
         Err(f) => {
+            let (stack, trace) = host.take_records(Some(&f));
             host.finish(bufs, false);
-            Receipt::failed(f, gas_used, ret_type)
+            Receipt {
+                stack,
+                trace,
+                ..Receipt::failed(f, gas_used, ret_type)
+            }
         }
     }
 }

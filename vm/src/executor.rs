@@ -9,23 +9,28 @@
 //! The parallel executor:
 //! 1. **access** (all workers): resolves every transaction, evaluates its access
 //!    set once (the set the run enforces) and hashes its keys;
-//! 2. **dag** (one thread): builds the conflict DAG ([`crate::schedule`]); a
-//!    transaction with a whole-map entry is a barrier that runs alone between the
-//!    parallel runs before and after it; a run whose DAG bounds parallelism below
-//!    [`MIN_BOUND`], or a tiny one, runs in order instead (said in the statistics);
-//! 3. **execute** (all workers): the DAG on the pool, reading through the block's
-//!    key table;
-//! 4. **merge** (all workers): the successful writes committed into the world's
-//!    storage shards in block order, one group of shards per worker.
+//! 2. **dag** (one thread, briefly): a transaction with a whole-map entry is a
+//!    barrier that runs alone between the parallel runs before and after it; of
+//!    each run, the conflict DAG ([`crate::schedule`]) of the first [`PROBE`]
+//!    transactions is built, and a run whose probe bounds parallelism below
+//!    [`MIN_BOUND`], or a tiny one, runs in order instead (said in the statistics),
+//!    while another worker builds the rest of its DAG for the statistics;
+//! 3. **execute** (all workers): one worker builds the rest of the DAG while the
+//!    others run what it already covers, then joins them; transactions read through
+//!    the block's key table;
+//! 4. **merge** (all workers): the block's key table, which holds the last
+//!    successful write of every slot, committed into the world's storage shards,
+//!    one group of shards per worker.
 
 use crate::chain::{Chain, CodeMaps, CodeView};
 use crate::exec::{self, Scratch};
 use crate::interp::{CodeStore, recycle};
 use crate::receipt::Receipt;
-use crate::schedule::{self, Dag, DagScratch, Prep, Ready, Run, RunCells};
-use crate::state::{SlotKey, Storage};
+use crate::schedule::{
+    self, Builder, Dag, DagCells, DagScratch, Prep, Ready, Run, RunCells, RunParts,
+};
+use crate::state::{SHARDS, Storage};
 use crate::{BlockContext, Transaction};
-use braid_bytecode::U256;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -38,6 +43,11 @@ pub const MIN_BOUND: f64 = 1.2;
 
 /// Runs of fewer transactions execute in order.
 pub const MIN_PARALLEL_TXS: usize = 32;
+
+/// The fallback decision measures the parallelism bound of a run's first `PROBE`
+/// transactions (their DAG takes some 20 µs to build), so that it is made before
+/// anything runs and the rest of the DAG can be built while the run executes.
+pub const PROBE: usize = 256;
 
 /// Why a block could not be executed at all (the chain is then unchanged).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -239,10 +249,10 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 }
 
 /// A block executor: sequential, or parallel on its own pool of workers. It keeps
-/// its buffers (one [`Scratch`] per worker) across blocks.
+/// its buffers (one [`Worker`] per thread) across blocks.
 pub struct Executor {
     pool: Option<rayon::ThreadPool>,
-    workers: Vec<Mutex<Scratch>>,
+    workers: Vec<Mutex<Worker>>,
     /// The parallel executor's per-block buffers, kept so that a block reuses the
     /// last one's memory instead of faulting in fresh pages.
     bufs: BlockBufs,
@@ -264,7 +274,7 @@ impl Executor {
     pub fn sequential() -> Executor {
         Executor {
             pool: None,
-            workers: vec![Mutex::new(Scratch::default())],
+            workers: vec![Mutex::default()],
             bufs: BlockBufs::default(),
             always_parallel: false,
         }
@@ -282,9 +292,7 @@ impl Executor {
             .build()?;
         Ok(Executor {
             pool: Some(pool),
-            workers: (0..threads)
-                .map(|_| Mutex::new(Scratch::default()))
-                .collect(),
+            workers: (0..threads).map(|_| Mutex::default()).collect(),
             bufs: BlockBufs::default(),
             always_parallel: false,
         })
@@ -296,6 +304,24 @@ impl Executor {
     pub fn always_parallel(mut self) -> Executor {
         self.always_parallel = true;
         self
+    }
+
+    /// Makes every receipt carry its transaction's trace ([`crate::trace`]), or
+    /// stops recording (the default: nothing recorded, nothing spent).
+    pub fn with_trace(mut self, on: bool) -> Executor {
+        self.set_trace(on);
+        self
+    }
+
+    /// [`Executor::with_trace`] in place.
+    pub fn set_trace(&mut self, on: bool) {
+        for w in &self.workers {
+            w.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .scratch
+                .bufs
+                .trace = on;
+        }
     }
 
     /// The number of worker threads.
@@ -319,11 +345,17 @@ impl Executor {
         }
         let engine = chain.engine();
         for w in &self.workers {
-            lock_scratch(w).set_engine(engine);
+            w.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .scratch
+                .set_engine(engine);
         }
         let (code, storage) = chain.code_and_storage_mut();
         Ok(match &self.pool {
-            None => sequential(&mut lock(&self.workers, 0), &code, storage, block, txs),
+            None => {
+                let scratch = &mut lock(&self.workers, 0).scratch;
+                sequential(scratch, &code, storage, block, txs)
+            }
             Some(pool) => {
                 let policy = Policy {
                     always_parallel: self.always_parallel,
@@ -339,17 +371,20 @@ impl Executor {
     }
 }
 
-/// Locks worker `i`'s scratch (a poisoned lock only means an earlier block panicked
-/// outside a transaction; the scratch is reset before every use anyway).
-fn lock(workers: &[Mutex<Scratch>], i: usize) -> std::sync::MutexGuard<'_, Scratch> {
+/// One worker's buffers, kept across blocks.
+#[derive(Debug, Default)]
+struct Worker {
+    /// The interpreter's and the access set's buffers.
+    scratch: Scratch,
+}
+
+/// Locks worker `i`'s buffers (a poisoned lock only means an earlier block panicked
+/// outside a transaction; the buffers are reset before every use anyway).
+fn lock(workers: &[Mutex<Worker>], i: usize) -> std::sync::MutexGuard<'_, Worker> {
     let m = workers
         .get(i)
         .or_else(|| workers.first())
         .expect("an executor has at least one worker (its constructors make one per thread)");
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn lock_scratch(m: &Mutex<Scratch>) -> std::sync::MutexGuard<'_, Scratch> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -422,7 +457,7 @@ struct Policy {
 
 fn parallel(
     pool: &rayon::ThreadPool,
-    workers: &[Mutex<Scratch>],
+    workers: &[Mutex<Worker>],
     bufs: &mut BlockBufs,
     policy: Policy,
     input: Input<'_, '_>,
@@ -455,8 +490,8 @@ fn parallel(
             .zip(txs.chunks(chunk));
         for (w, ((preps, ready), ins)) in chunks.enumerate() {
             s.spawn(move |_| {
-                let mut scratch = lock(workers, w);
-                let memo = &mut scratch.bufs.memo;
+                let mut worker = lock(workers, w);
+                let memo = &mut worker.scratch.bufs.memo;
                 let view = CodeView::of(code);
                 for ((p, r), tx) in preps.iter_mut().zip(ready.iter_mut()).zip(ins) {
                     *r = exec::prepare(view.module_at(&tx.to), tx, &mut p.access, memo)
@@ -464,6 +499,13 @@ fn parallel(
                     p.keys.clear();
                     p.keys
                         .extend(p.access.entries().iter().map(schedule::key_id));
+                    p.words.clear();
+                    p.words.extend(p.access.entries().iter().map(|e| {
+                        view.module_at(&e.contract)
+                            .and_then(|m| m.field_words.get(usize::from(e.field)))
+                            .copied()
+                            .unwrap_or(0)
+                    }));
                 }
             });
         }
@@ -511,8 +553,8 @@ fn parallel(
             // A barrier: everything before it is committed; it runs alone.
             let t = Instant::now();
             stats.barriers += 1;
-            let mut scratch = lock(workers, 0);
-            receipts.push(run_one(&mut scratch, code, storage, block, tx, p, r));
+            let scratch = &mut lock(workers, 0).scratch;
+            receipts.push(run_one(scratch, code, storage, block, tx, p, r));
             graph.barriers.push(end);
             phases.execute += t.elapsed();
         }
@@ -570,7 +612,7 @@ fn run_one<C: CodeStore + ?Sized>(
 #[allow(clippy::too_many_arguments)]
 fn run_parallel(
     pool: &rayon::ThreadPool,
-    workers: &[Mutex<Scratch>],
+    workers: &[Mutex<Worker>],
     dag_scratch: &mut DagScratch,
     cells: &mut RunCells,
     policy: Policy,
@@ -593,42 +635,67 @@ fn run_parallel(
         graph,
     } = out;
     let t = Instant::now();
-    let dag = Dag::build(preps, dag_scratch);
-    stats.edges += dag.edges;
-    let bound = txs.len() as f64 / f64::from(dag.depth.max(1));
+    let dag = DagCells::new(preps);
+    let mut builder = Builder::new(preps, &dag, dag_scratch);
+    builder.build_to(PROBE);
+    let probe_bound = builder.built() as f64 / f64::from(builder.depth.max(1));
     phases.dag += t.elapsed();
 
     let t = Instant::now();
-    if !policy.always_parallel && (txs.len() < MIN_PARALLEL_TXS || bound < MIN_BOUND) {
+    if !policy.always_parallel && (txs.len() < MIN_PARALLEL_TXS || probe_bound < MIN_BOUND) {
+        // In order on this thread, while another worker builds the rest of the DAG.
         stats.fallback_runs += 1;
-        let mut scratch = lock(workers, 0);
-        for ((tx, p), r) in txs.iter().zip(preps).zip(ready) {
-            receipts.push(run_one(&mut scratch, code, storage, block, tx, p, r));
-        }
+        let scratch = &mut lock(workers, 0).scratch;
+        let store = &mut *storage;
+        let mine = &mut *receipts;
+        pool.install(|| {
+            rayon::join(
+                || {
+                    for ((tx, p), r) in txs.iter().zip(preps).zip(ready) {
+                        mine.push(run_one(scratch, code, store, block, tx, p, r));
+                    }
+                },
+                || builder.build_to(txs.len()),
+            )
+        });
         phases.execute += t.elapsed();
-        graph.runs.push((offset, dag));
+        stats.edges += builder.edges;
+        graph.runs.push((offset, dag.freeze(preps)));
         return;
     }
-    {
-        let run = Run::new(&dag, preps, ready, txs, storage, block, cells);
+    let groups = workers.len().clamp(1, SHARDS);
+    let edges = {
+        let parts = RunParts {
+            dag: &dag,
+            builder,
+            preps,
+            ready,
+        };
+        let run = Run::new(parts, txs, storage, block, cells);
         pool.broadcast(|ctx| {
-            let mut scratch = lock(workers, ctx.index());
-            let view = CodeView::of(code);
-            run.work(&mut scratch.bufs, &view);
+            let scratch = &mut lock(workers, ctx.index()).scratch;
+            run.work(&mut scratch.bufs, &CodeView::of(code));
         });
-    }
+        run.dag_edges()
+    };
+    stats.edges += edges;
     phases.execute += t.elapsed();
 
     let t = Instant::now();
-    let batches: Vec<&[(SlotKey, U256)]> = cells.writes().collect();
-    pool.install(|| storage.commit(&batches, workers.len()));
-    drop(batches);
-    for (d, r) in cells.take_done().zip(ready) {
-        receipts.push(match d {
-            Some(d) => d.receipt,
-            None => schedule::failed_receipt(r),
+    let (table, keys) = (&cells.table, dag_scratch.keys());
+    pool.install(|| {
+        storage.commit_sharded(groups, |g, set| {
+            table.for_each_written(keys, g, groups, set);
         });
-    }
+    });
+    let mut i = 0;
+    cells.take_receipts(|d| {
+        receipts.push(match d {
+            Some(r) => r,
+            None => schedule::failed_receipt(ready.get(i).unwrap_or(&Err(None))),
+        });
+        i += 1;
+    });
     phases.merge += t.elapsed();
-    graph.runs.push((offset, dag));
+    graph.runs.push((offset, dag.freeze(preps)));
 }

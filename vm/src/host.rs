@@ -16,12 +16,18 @@
 //! - [`TxHost::resolve_ext`]: an external call's target, code, selector (`BadCall`),
 //!   re-entry (`Reentrancy`) and argument ranges (`BadCall`), in that order;
 //!   [`TxHost::check_return`]: the returned words against the import's type.
+//! - [`TxHost::record_stack`]: at a failure, the engine's call stack (contract,
+//!   function, code offset per frame), for the receipt ([`crate::trace`]).
+//! - With tracing on, [`TxHost::trace_call`] and [`TxHost::trace_return`] (from the
+//!   engine) and the storage and event methods record the transaction's trace; with
+//!   it off, each of them checks one `Option` and does nothing else.
 
 use crate::access::AccessSet;
 use crate::interp::{Buffers, RawEvent, TxStorage, WriteBuffer, recycle};
 use crate::keymemo::KeyMemo;
 use crate::receipt::{Event, Failure};
 use crate::state::{SlotKey, StateRead};
+use crate::trace::{Recorder, StackFrame, TraceEntry};
 use crate::verify::{FunctionInfo, VerifiedModule};
 use crate::{Address, BlockContext};
 use braid_bytecode::U256;
@@ -69,6 +75,10 @@ pub struct TxHost<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> {
     memo: KeyMemo,
     /// The contract (`self`) of every frame on the call stack, innermost last.
     stack: Vec<Address>,
+    /// The trace being recorded (tracing on only).
+    trace: Option<Box<Recorder>>,
+    /// The call stack at the failure point, outermost first (after a failure).
+    failure_stack: Vec<StackFrame>,
 }
 
 impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
@@ -100,7 +110,53 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
             event_words,
             memo: std::mem::take(&mut bufs.memo),
             stack,
+            trace: bufs.trace.then(Box::default),
+            failure_stack: Vec::new(),
         }
+    }
+
+    /// Whether this transaction's trace is recorded (the engine then reports its
+    /// calls and returns).
+    #[inline]
+    pub fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// Traces a call into function `func` of the contract `contract` with `args`
+    /// (the engine calls it once the frame is entered; nothing without tracing).
+    pub fn trace_call(&mut self, contract: Address, func: u16, external: bool, args: &[U256]) {
+        if let Some(t) = &mut self.trace {
+            t.call(contract, func, external, args);
+        }
+    }
+
+    /// Traces the return of the innermost call with `words`.
+    pub fn trace_return(&mut self, words: &[U256]) {
+        if let Some(t) = &mut self.trace {
+            t.ret(words);
+        }
+    }
+
+    /// At a failure: the engine's call stack, outermost frame first (see
+    /// [`StackFrame`]). The receipt of the failed transaction carries it.
+    #[cold]
+    pub fn record_stack(&mut self, frames: Vec<StackFrame>) {
+        self.failure_stack = frames;
+    }
+
+    /// The failure stack and the trace (ending in the failure's entries when
+    /// `failure` is given), for the receipt.
+    pub(crate) fn take_records(
+        &mut self,
+        failure: Option<&Failure>,
+    ) -> (Vec<StackFrame>, Option<Vec<TraceEntry>>) {
+        let trace = self.trace.take().map(|mut t| {
+            if let Some(f) = failure {
+                t.fail(f);
+            }
+            t.entries
+        });
+        (std::mem::take(&mut self.failure_stack), trace)
     }
 
     /// Hands the buffers back, keeping the buffered writes (for the caller to
@@ -195,6 +251,9 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
     /// The storage key word of `key` words (0 for a scalar field): the map key
     /// itself for one word, its memoized hash for more.
     pub fn storage_key(&mut self, key: &[U256]) -> U256 {
+        if let Some(t) = &mut self.trace {
+            t.key(key);
+        }
         if key.is_empty() {
             U256::ZERO
         } else {
@@ -254,6 +313,9 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
                 word,
             });
         }
+        if let Some(t) = &mut self.trace {
+            t.access(false, *self_addr, field, dst);
+        }
         Ok(())
     }
 
@@ -276,6 +338,9 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
             };
             self.storage.write(slot, *v);
         }
+        if let Some(t) = &mut self.trace {
+            t.access(true, *self_addr, field, src);
+        }
         Ok(())
     }
 
@@ -287,6 +352,9 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
         event: u16,
         words: &[U256],
     ) {
+        if let Some(t) = &mut self.trace {
+            t.event(self_addr, event, words);
+        }
         let start = self.event_words.len();
         self.event_words.extend_from_slice(words);
         self.events.push(RawEvent {

@@ -36,10 +36,11 @@ use crate::Address;
 use crate::host::{TxHost, internal, revert};
 use crate::receipt::{Event, Failure};
 use crate::state::StateRead;
+use crate::trace::StackFrame;
 use crate::verify::widths::RegWidth;
 use crate::verify::{FunctionInfo, VerifiedModule};
 use braid_bytecode::encode::address_to_word;
-use braid_bytecode::{Function, Instr, Reg, Regs, Terminator, U256};
+use braid_bytecode::{CodeOffset, Function, Instr, Reg, Regs, Terminator, U256};
 
 pub use crate::host::{CodeStore, MAX_CALL_DEPTH};
 
@@ -158,7 +159,7 @@ impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S>
             start: Reg(0),
             n: 0,
         };
-        self.push_frame(
+        if let Err(f) = self.push_frame(
             module,
             func,
             self_addr,
@@ -167,12 +168,21 @@ impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S>
             entry,
             Args::Slice(args),
             None,
-        )?;
+        ) {
+            // Failed entering the entry function: the stack is that function alone.
+            self.host.record_stack(vec![StackFrame {
+                contract: self_addr,
+                func,
+                at: None,
+            }]);
+            return Err(f);
+        }
         loop {
             let frame = *self
                 .frames
                 .last()
                 .ok_or_else(internal("empty call stack"))?;
+            let top = self.frames.len() - 1;
             let block = frame
                 .func
                 .blocks
@@ -182,32 +192,79 @@ impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S>
             let mut switched = false;
             while let Some(ins) = block.instrs.get(pc) {
                 pc += 1;
-                if self.step(&frame, ins, pc)? == Flow::Switch {
-                    switched = true;
-                    break;
+                match self.step(&frame, ins, pc) {
+                    Ok(Flow::Next) => {}
+                    Ok(Flow::Switch) => {
+                        switched = true;
+                        break;
+                    }
+                    Err(f) => return Err(self.failed_at(Some((top, frame.block, pc - 1)), f)),
                 }
             }
             if switched {
                 continue;
             }
+            // A terminator's failure is located at the terminator (`Return` fails
+            // after its frame is popped: at the caller's call).
+            let at_term = Some((top, frame.block, block.instrs.len()));
             match &block.term {
-                Terminator::Jump(b) => self.goto(&frame, b.0)?,
+                Terminator::Jump(b) => {
+                    if let Err(f) = self.goto(&frame, b.0) {
+                        return Err(self.failed_at(at_term, f));
+                    }
+                }
                 Terminator::Branch { cond, then, els } => {
                     let target = if self.get(frame.base, *cond)?.is_zero() {
                         els
                     } else {
                         then
                     };
-                    self.goto(&frame, target.0)?;
-                }
-                Terminator::Return(rs) => {
-                    if let Some(words) = self.ret(*rs)? {
-                        return Ok(words);
+                    if let Err(f) = self.goto(&frame, target.0) {
+                        return Err(self.failed_at(at_term, f));
                     }
                 }
-                Terminator::Revert(msg) => return Err(revert(frame.module, *msg)),
+                Terminator::Return(rs) => match self.ret(*rs) {
+                    Ok(Some(words)) => return Ok(words),
+                    Ok(None) => {}
+                    Err(f) => return Err(self.failed_at(None, f)),
+                },
+                Terminator::Revert(msg) => {
+                    return Err(self.failed_at(at_term, revert(frame.module, *msg)));
+                }
             }
         }
+    }
+
+    /// The failure path: reports the call stack to the host and returns `failure`.
+    /// `top` is (frame index, block, instruction) of the failing instruction; every
+    /// other frame is suspended at its call, the instruction before its saved pc.
+    /// Nothing of this runs unless the transaction fails.
+    #[cold]
+    #[inline(never)]
+    fn failed_at(&mut self, top: Option<(usize, usize, usize)>, failure: Failure) -> Failure {
+        let offset = |block: usize, instr: usize| CodeOffset {
+            block: u32::try_from(block).unwrap_or(u32::MAX),
+            instr: u32::try_from(instr).unwrap_or(u32::MAX),
+        };
+        let frames = self
+            .frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let at = match top {
+                    Some((t, block, instr)) if t == i => offset(block, instr),
+                    Some((t, _, _)) if i > t => offset(f.block, f.pc),
+                    _ => offset(f.block, f.pc.saturating_sub(1)),
+                };
+                StackFrame {
+                    contract: f.self_addr,
+                    func: function_index(f.module, f.func),
+                    at: Some(at),
+                }
+            })
+            .collect();
+        self.host.record_stack(frames);
+        failure
     }
 
     /// Charges block `b` of the current function and continues at its start.
@@ -319,6 +376,14 @@ impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S>
             ret_dst,
             ext_import,
         });
+        if self.host.tracing() {
+            let args = self
+                .regs
+                .get(base..base + params)
+                .ok_or_else(internal("argument registers"))?;
+            self.host
+                .trace_call(self_addr, func, ext_import.is_some(), args);
+        }
         self.check_widths(base, info, 0)
     }
 
@@ -329,6 +394,13 @@ impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S>
         self.host.leave();
         let src = callee.base + usize::from(rs.start.0);
         let n = usize::from(rs.n);
+        if self.host.tracing() {
+            let words = self
+                .regs
+                .get(src..src + n)
+                .ok_or_else(internal("return registers"))?;
+            self.host.trace_return(words);
+        }
         let Some(caller) = self.frames.last() else {
             let words = self
                 .regs
@@ -478,6 +550,17 @@ impl<'a, 'h, C: CodeStore + ?Sized, S: StateRead + ?Sized> Machine<'a, 'h, C, S>
         self.set(base, value.0, value.1)?;
         Ok(Flow::Next)
     }
+}
+
+/// The index of `func` in `module` (the failure path: frames hold the function).
+fn function_index(module: &VerifiedModule, func: &Function) -> u16 {
+    module
+        .module
+        .functions
+        .iter()
+        .position(|f| std::ptr::eq(f, func))
+        .and_then(|i| u16::try_from(i).ok())
+        .unwrap_or(u16::MAX)
 }
 
 /// [`address_to_word`], inlined here (`Caller` and `SelfAddr` run it).

@@ -10,7 +10,7 @@
 //!   interpreter, one engine; [`jit`]: the Cranelift JIT, the other.
 //! - [`exec`]: one transaction end to end (resolve, validate, run, receipt).
 //! - [`chain`]: [`Chain`], deployment and sequential blocks.
-//! - [`receipt`]: receipts, failures, events.
+//! - [`receipt`]: receipts, failures, events; [`trace`]: failure stacks and traces.
 //!
 //! **Architecture invariant:** no input — module bytes, transactions, arguments —
 //! reaches a panic; a broken internal invariant fails one transaction as `Internal`.
@@ -27,6 +27,7 @@ mod keymemo;
 pub mod receipt;
 mod schedule;
 pub mod state;
+pub mod trace;
 pub mod verify;
 
 pub use access::{AccessEntry, AccessKey, AccessSet};
@@ -36,6 +37,7 @@ pub use engine::EngineKind;
 pub use executor::{BlockError, BlockOutcome, BlockStats, Executor, GraphStats, Phases, Ran};
 pub use receipt::{Event, Failure, PanicKind, Receipt};
 pub use state::{SlotKey, StateRead, WorldState};
+pub use trace::{StackFrame, TraceEntry};
 pub use verify::{VerifiedModule, VerifyError};
 
 /// A 20-byte account or contract address.

@@ -5,6 +5,7 @@
 //! book use verbatim.
 
 use crate::Address;
+use crate::trace::{StackFrame, TraceEntry};
 use braid_bytecode::{EventDef, U256, ValueType};
 use std::sync::Arc;
 
@@ -125,6 +126,12 @@ pub struct Receipt {
     pub ret_type: ValueType,
     /// Events in emission order, callees included (empty when the transaction failed).
     pub events: Vec<Event>,
+    /// Where a failed transaction failed: its call stack at the failure point,
+    /// outermost frame first (empty on success, and for a failure before any code
+    /// ran). See [`crate::trace`].
+    pub stack: Vec<StackFrame>,
+    /// The trace, when the executor records one ([`crate::Executor::with_trace`]).
+    pub trace: Option<Vec<TraceEntry>>,
 }
 
 impl Receipt {
@@ -136,6 +143,8 @@ impl Receipt {
             ret: Vec::new(),
             ret_type,
             events: Vec::new(),
+            stack: Vec::new(),
+            trace: None,
         }
     }
 

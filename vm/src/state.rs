@@ -7,7 +7,7 @@
 //! [`WorldState::digest`].
 //!
 //! Storage is split into [`SHARDS`] persistent maps by a hash of the key, so that a
-//! block's writes can be committed by several threads at once ([`WorldState::commit`]),
+//! block's writes can be committed by several threads at once ([`Storage::commit_sharded`]),
 //! one group of shards each; a clone is still O(1) (one pointer per shard).
 //!
 //! Contract code and transaction arguments choose storage keys, so every hash here is
@@ -265,38 +265,30 @@ impl Storage {
         self.shards.iter().flat_map(|m| m.iter())
     }
 
-    /// Commits a block's writes, given as batches (one per transaction, in block
-    /// order; each slot's last write wins), with up to `threads` threads: each thread
-    /// owns a group of shards and applies, in order, the writes that fall in them. The
-    /// result is the same for every thread count.
-    pub fn commit<B>(&mut self, batches: &[B], threads: usize)
+    /// Commits a block's writes, one final value per slot, with `groups` threads
+    /// of the current rayon pool: thread `g` owns the shards `s` with
+    /// `s % groups == g` and calls `writes(g, set)`, which must call
+    /// `set(shard, slot, value)` for exactly the writes that fall in those shards.
+    pub fn commit_sharded<W>(&mut self, groups: usize, writes: W)
     where
-        B: AsRef<[(SlotKey, U256)]> + Sync,
+        W: Fn(usize, &mut dyn FnMut(usize, SlotKey, U256)) + Sync,
     {
-        let groups = threads.clamp(1, SHARDS);
-        if groups == 1 {
-            for (k, v) in batches.iter().flat_map(|b| b.as_ref()) {
-                self.set(*k, *v);
-            }
-            return;
-        }
-        let mut owned: Vec<Vec<&mut StorageMap>> = (0..groups).map(|_| Vec::new()).collect();
+        let n = groups.clamp(1, SHARDS);
+        let mut owned: Vec<Vec<&mut StorageMap>> = (0..n).map(|_| Vec::new()).collect();
         for (i, m) in self.shards.iter_mut().enumerate() {
-            if let Some(g) = owned.get_mut(i % groups) {
+            if let Some(g) = owned.get_mut(i % n) {
                 g.push(m);
             }
         }
+        let writes = &writes;
         rayon::scope(|s| {
             for (g, mut maps) in owned.into_iter().enumerate() {
                 s.spawn(move |_| {
-                    for (k, v) in batches.iter().flat_map(|b| b.as_ref()) {
-                        let shard = shard_of(k);
-                        if shard % groups == g
-                            && let Some(m) = maps.get_mut(shard / groups)
-                        {
-                            set_slot(m, *k, *v);
+                    writes(g, &mut |shard, key, value| {
+                        if let Some(m) = maps.get_mut(shard / n) {
+                            set_slot(m, key, value);
                         }
-                    }
+                    });
                 });
             }
         });
@@ -392,6 +384,41 @@ mod tests {
             counts.iter().all(|&c| c > share / 4 && c < share * 4),
             "{counts:?}"
         );
+    }
+
+    #[test]
+    fn commit_sharded_is_the_same_for_every_grouping() {
+        let writes: Vec<(SlotKey, U256)> = (0..200u64)
+            .map(|i| (slot(3, 1, i, 0), U256::from(i % 7)))
+            .collect();
+        let digest_with = |groups: usize| {
+            let mut w = WorldState::new();
+            w.set(slot(3, 1, 5, 0), U256::from(99));
+            let storage = &mut w.storage;
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .expect("a pool")
+                .install(|| {
+                    storage.commit_sharded(groups, |g, set| {
+                        for (k, v) in &writes {
+                            let shard = shard_of(k);
+                            if shard % groups == g {
+                                set(shard, *k, *v);
+                            }
+                        }
+                    });
+                });
+            w.digest()
+        };
+        let one = digest_with(1);
+        assert_eq!(digest_with(2), one);
+        assert_eq!(digest_with(16), one);
+        let mut w = WorldState::new();
+        for (k, v) in &writes {
+            w.set(*k, *v);
+        }
+        assert_eq!(w.digest(), one, "zero writes delete, as `set` does");
     }
 
     #[test]

@@ -77,6 +77,7 @@ pub fn module(name: &str, storage: Vec<StorageField>, functions: Vec<Function>) 
         strings: Vec::new(),
         imports: Vec::new(),
         functions,
+        source_map: None,
     }
 }
 

@@ -18,8 +18,8 @@ pub mod widths;
 
 use braid_bytecode::encode;
 use braid_bytecode::{
-    AccessPattern, EventDef, FORMAT_VERSION, GAS_TABLE_VERSION, KeyPattern, Module, U256,
-    ValueType, Visibility, WordExpr,
+    AccessPattern, CodeOffset, EventDef, FORMAT_VERSION, GAS_TABLE_VERSION, KeyPattern, Module,
+    SourceMap, U256, ValueType, Visibility, WordExpr,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -118,6 +118,9 @@ pub enum VerifyErrorKind {
     /// A call that can never be valid (an internal call to `init`).
     #[error("{0}")]
     Call(String),
+    /// A source map that does not fit the code.
+    #[error("{0}")]
+    SourceMap(String),
 }
 
 /// What execution needs about one function, precomputed from its code and types.
@@ -145,7 +148,7 @@ pub struct FunctionInfo {
 pub struct VerifiedModule {
     /// The module itself.
     pub module: Module,
-    /// blake3 of the module's canonical encoding ([`encode::encode`]).
+    /// blake3 of the module's code ([`encode::encode_code`]: the source map left out).
     pub code_hash: [u8; 32],
     /// Per function, same indices as `module.functions`.
     pub functions: Vec<FunctionInfo>,
@@ -218,11 +221,22 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
     // every count stored in a fixed width, every function's access patterns, the size.
     braid_bytecode::limits::check_counts(&module)
         .map_err(|e| at_module(VerifyErrorKind::TooLarge(e.to_string())))?;
-    let encoded = encode::encode(&module);
-    braid_bytecode::limits::check_size(encoded.len())
+    let encoded = encode::encode_code(&module);
+    let map_len = module
+        .source_map
+        .as_ref()
+        .map_or(0, |m| encode::encode_source_map(m).len());
+    braid_bytecode::limits::check_size(encoded.len().saturating_add(map_len))
         .map_err(|e| at_module(VerifyErrorKind::TooLarge(e.to_string())))?;
+    // The code alone: a source map never changes a module's identity.
     let code_hash = encode::code_hash(&encoded);
     drop(encoded);
+    if let Some(map) = &module.source_map {
+        check_source_map(&module, map).map_err(|kind| VerifyError {
+            location: "source map".to_string(),
+            kind,
+        })?;
+    }
     let shapes = types::check_shapes(&module)?;
     let declared = widths::Declared::of(&module);
     let mut functions = Vec::with_capacity(module.functions.len());
@@ -333,6 +347,52 @@ pub fn verify_owned(module: Module) -> Result<VerifiedModule, VerifyError> {
         jit: crate::jit::JitSlot::default(),
         module,
     })
+}
+
+/// Checks a source map against the code: one entry per function, each position's
+/// offset inside its function (an instruction or a terminator), offsets strictly
+/// increasing, every file index in the file table.
+fn check_source_map(module: &Module, map: &SourceMap) -> Result<(), VerifyErrorKind> {
+    if map.functions.len() != module.functions.len() {
+        return Err(VerifyErrorKind::SourceMap(format!(
+            "{} function entries for {} functions",
+            map.functions.len(),
+            module.functions.len()
+        )));
+    }
+    for (f, fm) in module.functions.iter().zip(&map.functions) {
+        let mut last: Option<CodeOffset> = None;
+        for p in &fm.positions {
+            let bad = |what: String| {
+                VerifyErrorKind::SourceMap(format!(
+                    "function `{}`, offset b{}:{}: {what}",
+                    f.name, p.at.block, p.at.instr
+                ))
+            };
+            let block = usize::try_from(p.at.block)
+                .ok()
+                .and_then(|b| f.blocks.get(b))
+                .ok_or_else(|| bad(format!("block out of range ({} blocks)", f.blocks.len())))?;
+            if usize::try_from(p.at.instr).map_or(true, |i| i > block.instrs.len()) {
+                return Err(bad(format!(
+                    "instruction out of range ({} instructions and the terminator)",
+                    block.instrs.len()
+                )));
+            }
+            if usize::from(p.file) >= map.files.len() {
+                return Err(bad(format!(
+                    "file index {} out of range ({} files)",
+                    p.file,
+                    map.files.len()
+                )));
+            }
+            if last.is_some_and(|l| l >= p.at) {
+                return Err(bad("offsets out of order".to_string()));
+            }
+            last = Some(p.at);
+        }
+    }
+    Ok(())
 }
 
 /// Checks one access-summary entry of a function with `param_words` argument words.

@@ -11,12 +11,13 @@ use braid_bytecode::{
     MAX_ACCESS_PATTERNS, MAX_MODULE_BYTES, MAX_POOL_ENTRIES, MAX_TABLE_ENTRIES, Module, encode,
 };
 
-/// Lowers `id` and checks the module against the format's limits: the module, or
-/// `None` with the diagnostics pushed.
+/// Lowers `id` (with its source map over `sources`) and checks the module against
+/// the format's limits: the module, or `None` with the diagnostics pushed.
 pub(super) fn lower_checked(
     program: &hir::Program,
     id: ContractId,
     summaries: &Summaries,
+    sources: &crate::source::SourceMap,
     diags: &mut Diagnostics,
 ) -> Option<Module> {
     let contract = program.contracts.get(id.0 as usize)?;
@@ -33,7 +34,8 @@ pub(super) fn lower_checked(
         .with_note(detail)
         .with_help("split the contract, or keep large values in storage maps")
     };
-    let Some(module) = lower::lower_contract_within_budget(program, id, summaries) else {
+    let Some(module) = lower::lower_contract_with_source_map(program, id, summaries, sources)
+    else {
         diags.push(too_large(format!(
             "its types and instructions alone take more than {MAX_MODULE_BYTES} bytes"
         )));

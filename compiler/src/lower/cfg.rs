@@ -1,26 +1,32 @@
 //! Finishing a function's control-flow graph: drop unreachable blocks, bypass empty
 //! jump blocks, merge straight-line chains, number blocks in reverse post-order.
+//! Each instruction's and terminator's source span travels with it.
 
-use super::func::{RawBlock, block_id};
+use super::func::{CodeSpans, RawBlock, block_id};
 use braid_bytecode::{BasicBlock, Reg, Regs, Terminator};
 
-/// Turns the blocks built by lowering (block 0 the entry) into the function's code.
-pub(super) fn finish(raw: Vec<RawBlock>) -> Vec<BasicBlock> {
+/// Turns the blocks built by lowering (block 0 the entry) into the function's code,
+/// with the source spans of its instructions and terminators (same shape).
+pub(super) fn finish(raw: Vec<RawBlock>) -> (Vec<BasicBlock>, CodeSpans) {
+    let mut spans: CodeSpans = Vec::with_capacity(raw.len());
     let mut blocks: Vec<BasicBlock> = raw
         .into_iter()
-        .map(|b| BasicBlock {
-            instrs: b.instrs,
-            // Every block the lowering switches away from is terminated, and the last
-            // one gets the function's return; an unterminated block is unreachable.
-            term: b.term.unwrap_or(Terminator::Return(Regs {
-                start: Reg(0),
-                n: 0,
-            })),
+        .map(|b| {
+            spans.push((b.spans, b.term_span));
+            BasicBlock {
+                instrs: b.instrs,
+                // Every block the lowering switches away from is terminated, and the last
+                // one gets the function's return; an unterminated block is unreachable.
+                term: b.term.unwrap_or(Terminator::Return(Regs {
+                    start: Reg(0),
+                    n: 0,
+                })),
+            }
         })
         .collect();
     let n = blocks.len();
     if n == 0 {
-        return blocks;
+        return (blocks, spans);
     }
 
     // Bypass blocks that hold nothing but a jump (never the entry).
@@ -60,6 +66,9 @@ pub(super) fn finish(raw: Vec<RawBlock>) -> Vec<BasicBlock> {
             let taken = std::mem::take(&mut blocks[t].instrs);
             blocks[a].instrs.extend(taken);
             blocks[a].term = blocks[t].term.clone();
+            let (taken, term_span) = std::mem::take(&mut spans[t]);
+            spans[a].0.extend(taken);
+            spans[a].1 = term_span;
         }
     }
 
@@ -70,7 +79,9 @@ pub(super) fn finish(raw: Vec<RawBlock>) -> Vec<BasicBlock> {
         new_index[b] = i;
     }
     let mut out = Vec::with_capacity(order.len());
+    let mut out_spans = Vec::with_capacity(order.len());
     for &b in &order {
+        out_spans.push(std::mem::take(&mut spans[b]));
         let mut block = std::mem::replace(
             &mut blocks[b],
             BasicBlock {
@@ -81,7 +92,7 @@ pub(super) fn finish(raw: Vec<RawBlock>) -> Vec<BasicBlock> {
         retarget(&mut block.term, |t| new_index.get(t).copied().unwrap_or(t));
         out.push(block);
     }
-    out
+    (out, out_spans)
 }
 
 /// Where a jump to `b` really leads after bypassing empty jump-only blocks.

@@ -119,6 +119,7 @@ impl FnLowering<'_, '_> {
             return;
         }
         let mark = self.mark();
+        let outer = std::mem::replace(&mut self.span, e.span);
         match &e.kind {
             ExprKind::Lit(v) => self.load_const(dst, *v),
             ExprKind::Local(id) => {
@@ -228,6 +229,7 @@ impl FnLowering<'_, '_> {
             }
             ExprKind::Intrinsic(i, args) => self.intrinsic_into(*i, args, &e.ty, dst),
         }
+        self.span = outer;
         self.release(mark);
     }
 

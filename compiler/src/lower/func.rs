@@ -4,6 +4,7 @@ use super::pools::FnPools;
 use super::{ModuleCx, cfg};
 use crate::access::Summaries;
 use crate::hir::{self, FnId, LocalId, PlaceBase, StmtKind};
+use crate::span::Span;
 use braid_bytecode::{BlockId, Instr, Reg, Regs, Terminator, Visibility};
 
 /// A run of consecutive registers (unbounded while lowering; see [`Words::regs`]).
@@ -61,7 +62,15 @@ pub(super) struct RawBlock {
     pub instrs: Vec<Instr>,
     /// Its terminator, once it has one.
     pub term: Option<Terminator>,
+    /// The source span of each instruction.
+    pub spans: Vec<Span>,
+    /// The terminator's source span.
+    pub term_span: Span,
 }
+
+/// The source spans of a finished function's code: per block, each instruction's
+/// span and the terminator's.
+pub(super) type CodeSpans = Vec<(Vec<Span>, Span)>;
 
 /// Where `continue` and `break` go in the innermost loop.
 struct LoopTargets {
@@ -95,6 +104,9 @@ pub(super) struct FnLowering<'m, 'p> {
     loops: Vec<LoopTargets>,
     /// Pool references of this function.
     pub pools: FnPools,
+    /// The source span code emitted now comes from (the innermost statement or
+    /// expression being lowered).
+    pub span: Span,
 }
 
 /// Lowers one function of the module.
@@ -102,10 +114,10 @@ pub(super) fn lower_function(
     cx: &mut ModuleCx<'_>,
     fid: FnId,
     summaries: &Summaries,
-) -> braid_bytecode::Function {
+) -> (braid_bytecode::Function, CodeSpans) {
     let program = cx.program;
     let Some(func) = program.functions.get(fid.0 as usize) else {
-        return braid_bytecode::Function {
+        let f = braid_bytecode::Function {
             name: String::new(),
             visibility: Visibility::Internal,
             params: Vec::new(),
@@ -117,6 +129,7 @@ pub(super) fn lower_function(
             }],
             access: Vec::new(),
         };
+        return (f, vec![(Vec::new(), Span::default())]);
     };
     let visibility = cx.visibility(func);
     let n_params = (func.n_params as usize).min(func.locals.len());
@@ -138,9 +151,9 @@ pub(super) fn lower_function(
         blocks, pools, max, ..
     } = fl;
     let n_regs = u16::try_from(max).unwrap_or(u16::MAX);
-    let mut blocks = cfg::finish(blocks);
+    let (mut blocks, spans) = cfg::finish(blocks);
     pools.resolve(cx, &mut blocks);
-    braid_bytecode::Function {
+    let f = braid_bytecode::Function {
         name: func.name.clone(),
         visibility,
         params,
@@ -148,7 +161,8 @@ pub(super) fn lower_function(
         n_regs,
         blocks,
         access,
-    }
+    };
+    (f, spans)
 }
 
 impl<'m, 'p> FnLowering<'m, 'p> {
@@ -171,10 +185,13 @@ impl<'m, 'p> FnLowering<'m, 'p> {
             blocks: vec![RawBlock {
                 instrs: Vec::new(),
                 term: None,
+                spans: Vec::new(),
+                term_span: func.span,
             }],
             cur: 0,
             loops: Vec::new(),
             pools: FnPools::default(),
+            span: func.span,
         }
     }
 
@@ -227,7 +244,9 @@ impl<'m, 'p> FnLowering<'m, 'p> {
     pub fn emit(&mut self, instr: Instr) {
         // Past the module's expansion budget the module is dropped anyway: stop growing.
         if self.cx.spend(1) {
-            self.blocks[self.cur].instrs.push(instr);
+            let b = &mut self.blocks[self.cur];
+            b.instrs.push(instr);
+            b.spans.push(self.span);
         }
     }
 
@@ -236,6 +255,8 @@ impl<'m, 'p> FnLowering<'m, 'p> {
         self.blocks.push(RawBlock {
             instrs: Vec::new(),
             term: None,
+            spans: Vec::new(),
+            term_span: self.span,
         });
         self.blocks.len() - 1
     }
@@ -245,6 +266,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
         let b = &mut self.blocks[self.cur];
         if b.term.is_none() {
             b.term = Some(term);
+            b.term_span = self.span;
         }
     }
 
@@ -301,6 +323,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
     /// Lowers a statement; its temporaries are freed at its end.
     fn stmt(&mut self, s: &hir::Stmt) {
         let mark = self.mark();
+        let outer = std::mem::replace(&mut self.span, s.span);
         match &s.kind {
             StmtKind::Let {
                 locals,
@@ -357,6 +380,7 @@ impl<'m, 'p> FnLowering<'m, 'p> {
                 self.eval(e);
             }
         }
+        self.span = outer;
         self.release(mark);
     }
 

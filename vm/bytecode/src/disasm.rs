@@ -477,6 +477,7 @@ mod tests {
                     },
                 ],
             }],
+            source_map: None,
         }
     }
 

@@ -1,10 +1,18 @@
 //! The binary encoding of modules, code hashes, selectors and derived addresses.
 //!
-//! A module file is the magic `BRAIDBC\0`, then the module serialized with postcard.
-//! Decoding checks the magic and the format version; it never panics on any input
-//! (the VM's verifier then checks the module's meaning).
+//! A module file is the magic `BRAIDBC\0`, then the module's code serialized with
+//! postcard, then, unless stripped, its source map section (the section's version,
+//! then the [`SourceMap`], postcard too). Decoding checks the magic and both
+//! versions; it never panics on any input (the VM's verifier then checks the module's
+//! meaning, the source map's offsets included).
+//!
+//! The code hash ([`code_hash_of`]) covers the magic and the code only: a module with
+//! or without its source map is the same code, at the same hash.
 
-use crate::module::{FORMAT_VERSION, MAX_MODULE_BYTES, Module, ValueType};
+use crate::module::source_map::{Section, SectionRef};
+use crate::module::{
+    FORMAT_VERSION, MAX_MODULE_BYTES, Module, SOURCE_MAP_VERSION, SourceMap, ValueType,
+};
 use ruint::aliases::U256;
 
 /// The first bytes of every module file.
@@ -30,13 +38,27 @@ pub enum DecodeError {
     /// Bytes are left over after the module.
     #[error("{0} trailing bytes after the module")]
     Trailing(usize),
+    /// The source map section is malformed or of another version.
+    #[error("malformed source map: {0}")]
+    SourceMap(String),
     /// More bytes than [`MAX_MODULE_BYTES`]: refused before anything is decoded.
     #[error("module of {0} bytes is larger than the limit of {MAX_MODULE_BYTES} bytes")]
     TooLarge(usize),
 }
 
-/// Serializes a module (deterministic: the same module always gives the same bytes).
+/// Serializes a module, its source map included (deterministic: the same module
+/// always gives the same bytes).
 pub fn encode(module: &Module) -> Vec<u8> {
+    let mut out = encode_code(module);
+    if let Some(map) = &module.source_map {
+        out.extend_from_slice(&encode_source_map(map));
+    }
+    out
+}
+
+/// The magic and the module's code, without its source map: what [`code_hash_of`]
+/// hashes (and what a stripped module's file holds).
+pub fn encode_code(module: &Module) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     // Postcard serialization of plain data cannot fail: no maps with non-string keys,
     // no custom serializers that error.
@@ -44,6 +66,15 @@ pub fn encode(module: &Module) -> Vec<u8> {
         postcard::to_stdvec(module).expect("postcard serializes any Module: plain owned data");
     out.extend_from_slice(&body);
     out
+}
+
+/// The source map section's bytes.
+pub fn encode_source_map(map: &SourceMap) -> Vec<u8> {
+    postcard::to_stdvec(&SectionRef {
+        version: SOURCE_MAP_VERSION,
+        map,
+    })
+    .expect("postcard serializes any SourceMap: plain owned data")
 }
 
 /// Decodes bytes written by [`encode`]. Structural only: verify before running.
@@ -67,15 +98,34 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
             expected: FORMAT_VERSION,
         });
     }
+    let mut module = module;
+    if rest.is_empty() {
+        return Ok(module);
+    }
+    let (section, rest): (Section, &[u8]) =
+        postcard::take_from_bytes(rest).map_err(|e| DecodeError::SourceMap(e.to_string()))?;
+    if section.version != SOURCE_MAP_VERSION {
+        return Err(DecodeError::SourceMap(format!(
+            "section version {} is not supported (expected {SOURCE_MAP_VERSION})",
+            section.version
+        )));
+    }
     if !rest.is_empty() {
         return Err(DecodeError::Trailing(rest.len()));
     }
+    module.source_map = Some(section.map);
     Ok(module)
 }
 
-/// A module's code hash: blake3 of its encoded bytes.
+/// blake3 of bytes (see [`code_hash_of`] for a module's code hash).
 pub fn code_hash(bytes: &[u8]) -> [u8; 32] {
     *blake3::hash(bytes).as_bytes()
+}
+
+/// A module's code hash: blake3 of its code's encoding ([`encode_code`]), the source
+/// map left out.
+pub fn code_hash_of(module: &Module) -> [u8; 32] {
+    code_hash(&encode_code(module))
 }
 
 /// The canonical signature text of a function: `name(t1,t2)->r`.

@@ -2,8 +2,11 @@
 
 pub use crate::module::depth::MAX_DECODE_DEPTH;
 pub use crate::module::limits::{
-    LimitError, MAX_ACCESS_PATTERNS, MAX_MODULE_BYTES, MAX_POOL_ENTRIES, MAX_TABLE_ENTRIES,
-    MAX_VALUE_WORDS,
+    LimitError, MAX_ACCESS_PATTERNS, MAX_MODULE_BYTES, MAX_POOL_ENTRIES, MAX_SOURCE_POSITIONS,
+    MAX_TABLE_ENTRIES, MAX_VALUE_WORDS,
+};
+pub use crate::module::source_map::{
+    CodeOffset, FunctionSourceMap, SOURCE_MAP_VERSION, SourceLocation, SourceMap, SourcePosition,
 };
 use crate::opcode::{BasicBlock, Reg};
 use ruint::aliases::U256;
@@ -11,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod depth;
 pub mod limits;
+pub mod source_map;
 
 /// The version of the module format written by this crate.
 pub const FORMAT_VERSION: u32 = 1;
@@ -255,6 +259,12 @@ pub struct Module {
     /// The functions; `Call` operands index this.
     #[serde(deserialize_with = "limits::bounded::table")]
     pub functions: Vec<Function>,
+    /// Debug information: where each function's code came from (`None` when stripped,
+    /// `braid compile --strip`). Not part of the code: it is encoded as a section after
+    /// it ([`crate::encode`]) and left out of the code hash, so adding or stripping it
+    /// never changes a contract's identity or the state digest.
+    #[serde(skip)]
+    pub source_map: Option<SourceMap>,
 }
 
 impl Module {
@@ -263,6 +273,12 @@ impl Module {
         self.functions
             .iter()
             .position(|f| f.visibility == Visibility::Init)
+    }
+
+    /// The source location of code offset `at` of function `func`, if the module
+    /// carries a source map that covers it.
+    pub fn location(&self, func: u16, at: CodeOffset) -> Option<SourceLocation<'_>> {
+        self.source_map.as_ref()?.location(func, at)
     }
 
     /// The public function with this name, if any.

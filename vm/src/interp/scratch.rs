@@ -95,6 +95,8 @@ pub struct Buffers {
     pub(crate) event_defs: EventDefs,
     /// The engine this executor runs transactions on.
     pub(crate) engine: crate::engine::EngineKind,
+    /// Whether transactions run with these buffers record a trace.
+    pub(crate) trace: bool,
 }
 
 /// Most event declarations an executor keeps its own copy of.

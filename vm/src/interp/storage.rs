@@ -65,6 +65,11 @@ impl WriteBuffer {
         self.entries.len()
     }
 
+    /// How many slots the buffer holds without reallocating.
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
     /// Whether nothing is buffered.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

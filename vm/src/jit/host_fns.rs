@@ -21,10 +21,11 @@ use crate::host::{CodeStore, ExtTarget, TxHost, check_return, revert};
 use crate::interp::{arith, mul_div, sqrt};
 use crate::receipt::Failure;
 use crate::state::StateRead;
+use crate::trace::StackFrame;
 use crate::verify::{FunctionInfo, VerifiedModule};
 use crate::{Address, BlockContext};
 use braid_bytecode::encode::address_to_word;
-use braid_bytecode::{ArithOp, U256, Width};
+use braid_bytecode::{ArithOp, CodeOffset, U256, Width};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -85,6 +86,10 @@ pub(crate) trait JitHost<'a> {
         args: &[U256],
         sub_key: Option<&[U256]>,
     ) -> Result<ExtTarget<'a>, Failure>;
+    fn tracing(&self) -> bool;
+    fn trace_call(&mut self, contract: Address, func: u16, external: bool, args: &[U256]);
+    fn trace_return(&mut self, words: &[U256]);
+    fn record_stack(&mut self, frames: Vec<StackFrame>);
 }
 
 impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> JitHost<'a> for TxHost<'a, C, S> {
@@ -143,6 +148,18 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> JitHost<'a> for TxHost<'a
     ) -> Result<ExtTarget<'a>, Failure> {
         TxHost::resolve_ext(self, module, self_addr, import, target, args, sub_key)
     }
+    fn tracing(&self) -> bool {
+        TxHost::tracing(self)
+    }
+    fn trace_call(&mut self, contract: Address, func: u16, external: bool, args: &[U256]) {
+        TxHost::trace_call(self, contract, func, external, args);
+    }
+    fn trace_return(&mut self, words: &[U256]) {
+        TxHost::trace_return(self, words);
+    }
+    fn record_stack(&mut self, frames: Vec<StackFrame>) {
+        TxHost::record_stack(self, frames);
+    }
 }
 
 /// The transaction's context, as compiled code sees it: the first four fields at
@@ -164,6 +181,12 @@ pub(crate) struct Ctx<'a, 'h> {
     pub failure: Option<Failure>,
     /// The panic behind [`status::PANICKED`].
     pub panic: Option<Box<dyn Any + Send>>,
+    /// At a failure, the frames the status passed through, innermost first: each
+    /// compiled function records its own (the failing instruction, or the call it
+    /// is suspended at) as the status passes ([`jit_frame`]).
+    pub stack: Vec<StackFrame>,
+    /// Set by [`jit_call_ext`] just before entering the callee (for its trace).
+    pub entering_external: bool,
     /// The transaction host.
     pub host: &'h mut dyn JitHost<'a>,
 }
@@ -190,6 +213,8 @@ impl<'a, 'h> Ctx<'a, 'h> {
             spill_buf,
             failure: None,
             panic: None,
+            stack: Vec::new(),
+            entering_external: false,
             host,
         };
         ctx.ensure_spill(0);
@@ -316,22 +341,67 @@ pub(crate) unsafe extern "C" fn jit_enter<'a>(
     // SAFETY: `env` is the frame's environment pointer (see `env_ref`).
     let env = unsafe { env_ref(env) };
     guard(ctx, |ctx| {
+        let external = std::mem::take(&mut ctx.entering_external);
+        let func = narrow::<u16>(func, "function index")?;
         let info = env
             .module
             .functions
-            .get(narrow::<usize>(func, "function index")?)
+            .get(usize::from(func))
             .ok_or_else(|| internal("function info"))?;
         ctx.host.set_gas_left(ctx.gas_left);
         let r = ctx.host.enter(info, env.self_addr);
         ctx.gas_left = ctx.host.gas_left();
-        Ok(r?)
+        r?;
+        if ctx.host.tracing() {
+            let Ctx {
+                host, spill_buf, ..
+            } = ctx;
+            let args = spill_buf
+                .get(..usize::from(info.param_words))
+                .ok_or_else(|| internal("spill buffer range"))?;
+            host.trace_call(env.self_addr, func, external, args);
+        }
+        Ok(())
     })
 }
 
-/// Frame exit ([`TxHost::leave`]).
-pub(crate) unsafe extern "C" fn jit_leave(ctx: *mut Ctx<'_, '_>) -> u32 {
+/// Frame exit ([`TxHost::leave`]), returning the words `spill[0..n]` (traced).
+pub(crate) unsafe extern "C" fn jit_leave(ctx: *mut Ctx<'_, '_>, n: u64) -> u32 {
     guard(ctx, |ctx| {
         ctx.host.leave();
+        if ctx.host.tracing() {
+            let n = narrow::<usize>(n, "return words")?;
+            let Ctx {
+                host, spill_buf, ..
+            } = ctx;
+            let words = spill_buf
+                .get(..n)
+                .ok_or_else(|| internal("spill buffer range"))?;
+            host.trace_return(words);
+        }
+        Ok(())
+    })
+}
+
+/// A failure passes through this frame: records it (function `func` of the frame's
+/// contract) at `at`, the code offset packed as `block << 32 | instr`.
+pub(crate) unsafe extern "C" fn jit_frame<'a>(
+    ctx: *mut Ctx<'a, '_>,
+    env: *const FrameEnv<'a>,
+    func: u64,
+    at: u64,
+) -> u32 {
+    // SAFETY: `env` is the frame's environment pointer (see `env_ref`).
+    let env = unsafe { env_ref(env) };
+    guard(ctx, |ctx| {
+        ctx.stack.push(StackFrame {
+            contract: env.self_addr,
+            func: narrow::<u16>(func, "function index")?,
+            at: Some(CodeOffset {
+                block: (at >> 32) as u32,
+                instr: at as u32,
+            }),
+        });
         Ok(())
     })
 }
@@ -582,6 +652,7 @@ pub(crate) unsafe extern "C" fn jit_call_ext<'a>(
         ctx.spill_buf.copy_within(1..1 + nargs, 0);
         ctx.ensure_spill(compiled.spill_words());
         let callee_env = FrameEnv::new(callee.module, callee.addr, callee.caller);
+        ctx.entering_external = true;
         let ctx_ptr: *mut Ctx<'a, '_> = &mut *ctx;
         // SAFETY: `f` is a function of `compiled`, which the callee's module keeps
         // alive for at least `'a` (longer than this call); it is called with the
@@ -599,10 +670,10 @@ pub(crate) unsafe extern "C" fn jit_call_ext<'a>(
 
 /// Every host function with its symbol name and parameter count (all `i64`; the
 /// result is an `i32` status).
-pub(crate) fn symbols() -> [(&'static str, *const u8, usize); 11] {
+pub(crate) fn symbols() -> [(&'static str, *const u8, usize); 12] {
     [
         ("braid_enter", jit_enter as *const u8, 3),
-        ("braid_leave", jit_leave as *const u8, 1),
+        ("braid_leave", jit_leave as *const u8, 2),
         ("braid_arith", jit_arith as *const u8, 3),
         ("braid_mul_div", jit_mul_div as *const u8, 3),
         ("braid_sqrt", jit_sqrt as *const u8, 1),
@@ -612,5 +683,6 @@ pub(crate) fn symbols() -> [(&'static str, *const u8, usize); 11] {
         ("braid_emit", jit_emit as *const u8, 4),
         ("braid_revert", jit_revert as *const u8, 3),
         ("braid_call_ext", jit_call_ext as *const u8, 6),
+        ("braid_frame", jit_frame as *const u8, 4),
     ]
 }

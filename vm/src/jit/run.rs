@@ -6,6 +6,7 @@ use crate::engine::{Buffers, Engine};
 use crate::host::{CodeStore, TxHost};
 use crate::receipt::{Failure, PanicKind};
 use crate::state::StateRead;
+use crate::trace::StackFrame;
 use crate::verify::VerifiedModule;
 use braid_bytecode::U256;
 
@@ -66,9 +67,25 @@ impl Engine for Jit {
         let gas = ctx.gas_left;
         let panic = ctx.panic.take();
         let Ctx {
-            spill_buf, host, ..
+            spill_buf,
+            host,
+            mut stack,
+            ..
         } = ctx;
         host.set_gas_left(gas);
+        if result.is_err() {
+            // The frames recorded themselves innermost first; none did when the
+            // entry function failed entering (its frame never started).
+            if stack.is_empty() {
+                stack.push(StackFrame {
+                    contract: self_addr,
+                    func,
+                    at: None,
+                });
+            }
+            stack.reverse();
+            host.record_stack(stack);
+        }
         bufs.regs = spill_buf;
         if let Some(payload) = panic {
             // A host function panicked (a VM bug): fail the transaction the way

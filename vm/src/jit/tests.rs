@@ -625,3 +625,58 @@ fn clif_text_names_every_function() {
     assert_eq!(names, ["inc", "twice", "depth"]);
     assert!(text[0].1.contains("uadd_overflow"), "{}", text[0].1);
 }
+
+/// With tracing on, the receipts (traces and failure stacks included) are equal:
+/// calls, returns, storage, events, external calls, failures inside callees.
+#[test]
+fn traces_and_failure_stacks_agree() {
+    let [a, b] = [EngineKind::Interp, EngineKind::Jit].map(|e| {
+        let mut chain = new_chain(e);
+        let t = deploy(&mut chain, token(), vec![u(1000)]);
+        let s = deploy(&mut chain, store(), vec![]);
+        let c = deploy(&mut chain, caller(), vec![]);
+        let k = deploy(&mut chain, calls(), vec![]);
+        (chain, vec![t, s, c, k])
+    });
+    let (bob, store_addr) = (address_to_word(&BOB), address_to_word(&a.1[1]));
+    let txs = |addrs: &[Address]| {
+        vec![
+            tx(DEPLOYER, addrs[0], "transfer", vec![bob, u(10)], GAS),
+            tx(DEPLOYER, addrs[0], "transfer", vec![bob, u(5000)], GAS),
+            tx(
+                ALICE,
+                addrs[2],
+                "set_then",
+                vec![store_addr, u(42), u(0)],
+                GAS,
+            ),
+            tx(
+                ALICE,
+                addrs[2],
+                "set_then",
+                vec![store_addr, u(43), u(1)],
+                GAS,
+            ),
+            tx(ALICE, addrs[3], "depth", vec![u(5)], GAS),
+            tx(ALICE, addrs[3], "depth", vec![u(70)], GAS),
+            tx(ALICE, addrs[3], "twice", vec![u(u64::MAX - 1)], GAS),
+            tx(ALICE, addrs[3], "depth", vec![u(30)], 200),
+        ]
+    };
+    let run = |(mut chain, addrs): (Chain, Vec<Address>)| {
+        let mut ex = crate::Executor::sequential().with_trace(true);
+        ex.execute(&mut chain, block(), &txs(&addrs))
+            .expect("within the block gas limit")
+            .receipts
+    };
+    let (ri, rj) = (run(a), run(b));
+    assert_eq!(ri.len(), 8);
+    for (i, (x, y)) in ri.iter().zip(&rj).enumerate() {
+        assert_eq!(x, y, "transaction {i}");
+    }
+    assert!(ri.iter().any(|r| !r.is_success() && r.stack.len() > 2));
+    assert!(
+        ri.iter()
+            .all(|r| r.trace.as_ref().is_some_and(|t| !t.is_empty()))
+    );
+}

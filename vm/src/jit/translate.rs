@@ -58,6 +58,7 @@ mod h {
     pub const EMIT: usize = 8;
     pub const REVERT: usize = 9;
     pub const CALL_EXT: usize = 10;
+    pub const FRAME: usize = 11;
 }
 
 /// A JIT module for this machine, with the host functions registered.
@@ -210,14 +211,20 @@ struct Tr<'f, 'm> {
     /// The `ctx` and `env` parameters (defined in the entry block).
     ctx: Value,
     env: Value,
-    /// Per bytecode block: (charge, body), for reachable blocks.
-    blocks: Vec<Option<(Block, Block)>>,
+    /// Per bytecode block: its body, for reachable blocks.
+    blocks: Vec<Option<Block>>,
+    /// This function's index.
+    fi: i64,
+    /// Each block's gas.
+    block_gas: Vec<u64>,
+    /// The code offset being translated (block, instruction).
+    at: (u32, u32),
     /// Cold exits per status (index = status).
     exits: [Option<Block>; 8],
     /// Returns its `i32` parameter.
     propagate: Option<Block>,
-    /// Cold blocks that revert with a message, filled last.
-    reverts: Vec<(Block, u32)>,
+    /// Cold blocks that revert with a message, filled last (with their offset).
+    reverts: Vec<(Block, u32, (u32, u32))>,
 }
 
 fn mem() -> MemFlagsData {
@@ -244,6 +251,9 @@ impl<'f, 'm> Tr<'f, 'm> {
             ctx: Value::from_u32(0),
             env: Value::from_u32(0),
             blocks: Vec::new(),
+            fi: 0,
+            block_gas: Vec::new(),
+            at: (0, 0),
             exits: [None; 8],
             propagate: None,
             reverts: Vec::new(),
@@ -272,6 +282,8 @@ impl<'f, 'm> Tr<'f, 'm> {
         };
         self.ctx = ctx;
         self.env = env;
+        self.fi = i64::try_from(fi).map_err(|_| self.facts("function index"))?;
+        self.block_gas = info.block_gas.clone();
         for s in [
             status::OVERFLOW,
             status::UNDERFLOW,
@@ -281,6 +293,7 @@ impl<'f, 'm> Tr<'f, 'm> {
         ] {
             let blk = self.b.create_block();
             self.b.set_cold_block(blk);
+            self.b.append_block_param(blk, I64);
             if let Some(slot) = self.exits.get_mut(s as usize) {
                 *slot = Some(blk);
             }
@@ -288,6 +301,7 @@ impl<'f, 'm> Tr<'f, 'm> {
         let prop = self.b.create_block();
         self.b.set_cold_block(prop);
         self.b.append_block_param(prop, I32);
+        self.b.append_block_param(prop, I64);
         self.propagate = Some(prop);
         self.vars = self
             .layout
@@ -299,13 +313,37 @@ impl<'f, 'm> Tr<'f, 'm> {
             .layout
             .reached
             .iter()
-            .map(|&r| r.then(|| (self.b.create_block(), self.b.create_block())))
+            .map(|&r| r.then(|| self.b.create_block()))
             .collect();
 
-        // Entry: the host's frame entry, parameters, zeroed registers.
-        let fi = i64::try_from(fi).map_err(|_| self.facts("function index"))?;
-        let fi = self.b.ins().iconst(I64, fi);
-        self.call_helper(h::ENTER, &[ctx, env, fi])?;
+        // Entry: the host's frame entry (a failure there is the caller's, at its
+        // call: this frame never started), parameters, zeroed registers.
+        let fiv = self.b.ins().iconst(I64, self.fi);
+        let enter = *self
+            .helpers
+            .get(h::ENTER)
+            .ok_or_else(|| self.facts("host function"))?;
+        let call = self.b.ins().call(enter, &[ctx, env, fiv]);
+        let st = *self
+            .b
+            .inst_results(call)
+            .first()
+            .ok_or_else(|| self.facts("host function result"))?;
+        let failed = self.b.create_block();
+        self.b.set_cold_block(failed);
+        self.b.append_block_param(failed, I32);
+        let go = self.b.create_block();
+        self.b
+            .ins()
+            .brif(st, failed, &[ir::BlockArg::Value(st)], go, &[]);
+        self.b.switch_to_block(failed);
+        let fst = *self
+            .b
+            .block_params(failed)
+            .first()
+            .ok_or_else(|| self.facts("entry failure parameter"))?;
+        self.b.ins().return_(&[fst]);
+        self.b.switch_to_block(go);
         let p = self.spill_ptr();
         for r in 0..usize::from(info.param_words) {
             self.spill_load(p, r, r)?;
@@ -313,30 +351,35 @@ impl<'f, 'm> Tr<'f, 'm> {
         for r in usize::from(info.param_words)..usize::from(func.n_regs) {
             self.write(r, &[]);
         }
-        let (_, body0) = self.block(0)?;
+        let body0 = self.block(0)?;
         self.b.ins().jump(body0, &[]);
 
         for (bi, block) in func.blocks.iter().enumerate() {
-            let Some(Some((charge, body))) = self.blocks.get(bi).copied() else {
+            let Some(Some(body)) = self.blocks.get(bi).copied() else {
                 continue;
             };
-            self.b.switch_to_block(charge);
-            let cost = *info
-                .block_gas
-                .get(bi)
-                .ok_or_else(|| self.facts("block gas"))?;
-            self.charge(cost, body)?;
             self.b.switch_to_block(body);
-            for ins in &block.instrs {
+            let bi32 = u32::try_from(bi).map_err(|_| self.facts("block index"))?;
+            for (ii, ins) in block.instrs.iter().enumerate() {
+                self.at = (
+                    bi32,
+                    u32::try_from(ii).map_err(|_| self.facts("instruction index"))?,
+                );
                 self.instr(ins)?;
             }
+            // The terminator's failures (a successor's gas, a revert) are located
+            // at the terminator.
+            self.at = (
+                bi32,
+                u32::try_from(block.instrs.len()).map_err(|_| self.facts("instruction index"))?,
+            );
             self.terminator(&block.term)?;
         }
         self.fill_exits()
     }
 
-    /// The (charge, body) blocks of bytecode block `b`.
-    fn block(&self, b: usize) -> Result<(Block, Block), JitError> {
+    /// The body block of bytecode block `b`.
+    fn block(&self, b: usize) -> Result<Block, JitError> {
         self.blocks
             .get(b)
             .copied()
@@ -352,6 +395,24 @@ impl<'f, 'm> Tr<'f, 'm> {
             .ok_or_else(|| self.facts("exit block"))
     }
 
+    /// The current code offset, packed as `block << 32 | instr`.
+    fn loc(&mut self) -> Value {
+        let (b, i) = self.at;
+        let packed = (u64::from(b) << 32) | u64::from(i);
+        self.b.ins().iconst(I64, packed as i64)
+    }
+
+    /// Records this frame, at the packed offset `loc`, in the failure's stack.
+    fn record_frame(&mut self, loc: Value) -> Result<(), JitError> {
+        let f = *self
+            .helpers
+            .get(h::FRAME)
+            .ok_or_else(|| self.facts("host function"))?;
+        let fiv = self.b.ins().iconst(I64, self.fi);
+        self.b.ins().call(f, &[self.ctx, self.env, fiv, loc]);
+        Ok(())
+    }
+
     fn fill_exits(&mut self) -> Result<(), JitError> {
         for s in [
             status::OVERFLOW,
@@ -362,10 +423,16 @@ impl<'f, 'm> Tr<'f, 'm> {
         ] {
             let blk = self.exit(s)?;
             self.b.switch_to_block(blk);
+            let loc = *self
+                .b
+                .block_params(blk)
+                .first()
+                .ok_or_else(|| self.facts("exit block parameter"))?;
             if s == status::OUT_OF_GAS {
                 let zero = self.b.ins().iconst(I64, 0);
                 self.b.ins().store(mem(), zero, self.ctx, CTX_GAS);
             }
+            self.record_frame(loc)?;
             let v = self.b.ins().iconst(I32, i64::from(s));
             self.b.ins().return_(&[v]);
         }
@@ -373,41 +440,49 @@ impl<'f, 'm> Tr<'f, 'm> {
             .propagate
             .ok_or_else(|| self.facts("propagate block"))?;
         self.b.switch_to_block(prop);
-        let st = *self
-            .b
-            .block_params(prop)
-            .first()
-            .ok_or_else(|| self.facts("propagate block parameter"))?;
+        let (st, loc) = match self.b.block_params(prop) {
+            &[st, loc] => (st, loc),
+            _ => return Err(self.facts("propagate block parameters")),
+        };
+        self.record_frame(loc)?;
         self.b.ins().return_(&[st]);
-        for (blk, msg) in std::mem::take(&mut self.reverts) {
+        for (blk, msg, at) in std::mem::take(&mut self.reverts) {
             self.b.switch_to_block(blk);
+            self.at = at;
             self.revert(msg)?;
         }
         Ok(())
     }
 
-    /// The gas rule on block entry: `cost` checked against the counter, then
-    /// subtracted; continue at `body`.
-    fn charge(&mut self, cost: u64, body: Block) -> Result<(), JitError> {
+    /// The gas rule on entering bytecode block `target` (from the current
+    /// terminator): its cost checked against the counter, then subtracted; continue
+    /// at its body.
+    fn goto(&mut self, target: usize) -> Result<(), JitError> {
+        let body = self.block(target)?;
+        let cost = *self
+            .block_gas
+            .get(target)
+            .ok_or_else(|| self.facts("block gas"))?;
         let g = self.b.ins().load(I64, mem(), self.ctx, CTX_GAS);
         // Costs are far below 2^63; the comparison is unsigned either way.
         let c = self.b.ins().iconst(I64, cost as i64);
         let short = self.b.ins().icmp(IntCC::UnsignedLessThan, g, c);
-        let ok = self.b.create_block();
-        let oog = self.exit(status::OUT_OF_GAS)?;
-        self.b.ins().brif(short, oog, &[], ok, &[]);
-        self.b.switch_to_block(ok);
+        self.check(short, status::OUT_OF_GAS)?;
         let left = self.b.ins().isub(g, c);
         self.b.ins().store(mem(), left, self.ctx, CTX_GAS);
         self.b.ins().jump(body, &[]);
         Ok(())
     }
 
-    /// Continues in a new block when `cond` is zero, else exits with status `s`.
+    /// Continues in a new block when `cond` is zero, else exits with status `s`
+    /// (recording this frame at the current offset).
     fn check(&mut self, cond: Value, s: u32) -> Result<(), JitError> {
         let exit = self.exit(s)?;
+        let loc = self.loc();
         let cont = self.b.create_block();
-        self.b.ins().brif(cond, exit, &[], cont, &[]);
+        self.b
+            .ins()
+            .brif(cond, exit, &[ir::BlockArg::Value(loc)], cont, &[]);
         self.b.switch_to_block(cont);
         Ok(())
     }
@@ -427,14 +502,20 @@ impl<'f, 'm> Tr<'f, 'm> {
         self.pass_status(st)
     }
 
+    /// Passes a non-zero status up, recording this frame at the current offset.
     fn pass_status(&mut self, st: Value) -> Result<(), JitError> {
         let prop = self
             .propagate
             .ok_or_else(|| self.facts("propagate block"))?;
+        let loc = self.loc();
         let cont = self.b.create_block();
-        self.b
-            .ins()
-            .brif(st, prop, &[ir::BlockArg::Value(st)], cont, &[]);
+        self.b.ins().brif(
+            st,
+            prop,
+            &[ir::BlockArg::Value(st), ir::BlockArg::Value(loc)],
+            cont,
+            &[],
+        );
         self.b.switch_to_block(cont);
         Ok(())
     }
@@ -761,7 +842,7 @@ impl<'f, 'm> Tr<'f, 'm> {
                 let nz = self.nonzero(*cond)?;
                 let fail = self.b.create_block();
                 self.b.set_cold_block(fail);
-                self.reverts.push((fail, *msg));
+                self.reverts.push((fail, *msg, self.at));
                 let cont = self.b.create_block();
                 self.b.ins().brif(nz, cont, &[], fail, &[]);
                 self.b.switch_to_block(cont);
@@ -770,7 +851,8 @@ impl<'f, 'm> Tr<'f, 'm> {
         Ok(())
     }
 
-    /// Fails the transaction with message `msg` (the host renders it) and returns.
+    /// Fails the transaction with message `msg` (the host renders it), recording
+    /// this frame at the current offset, and returns.
     fn revert(&mut self, msg: u32) -> Result<(), JitError> {
         let f = *self
             .helpers
@@ -783,6 +865,8 @@ impl<'f, 'm> Tr<'f, 'm> {
             .inst_results(call)
             .first()
             .ok_or_else(|| self.facts("host function result"))?;
+        let loc = self.loc();
+        self.record_frame(loc)?;
         self.b.ins().return_(&[st]);
         Ok(())
     }
@@ -818,20 +902,21 @@ impl<'f, 'm> Tr<'f, 'm> {
 
     fn terminator(&mut self, term: &Terminator) -> Result<(), JitError> {
         match term {
-            Terminator::Jump(t) => {
-                let (charge, _) = self.block(t.0 as usize)?;
-                self.b.ins().jump(charge, &[]);
-            }
+            Terminator::Jump(t) => self.goto(t.0 as usize)?,
             Terminator::Branch { cond, then, els } => {
                 let nz = self.nonzero(*cond)?;
-                let (t, _) = self.block(then.0 as usize)?;
-                let (e, _) = self.block(els.0 as usize)?;
+                let (t, e) = (self.b.create_block(), self.b.create_block());
                 self.b.ins().brif(nz, t, &[], e, &[]);
+                self.b.switch_to_block(t);
+                self.goto(then.0 as usize)?;
+                self.b.switch_to_block(e);
+                self.goto(els.0 as usize)?;
             }
             Terminator::Return(rs) => {
                 let p = self.spill_ptr();
                 self.spill_store_range(p, 0, *rs)?;
-                self.call_helper(h::LEAVE, &[self.ctx])?;
+                let n = self.imm(u64::from(rs.n));
+                self.call_helper(h::LEAVE, &[self.ctx, n])?;
                 let ok = self.b.ins().iconst(I32, i64::from(status::OK));
                 self.b.ins().return_(&[ok]);
             }

@@ -37,6 +37,11 @@ pub const MAX_VALUE_WORDS: usize = u16::MAX as usize;
 /// The most access patterns one function's summary may hold (callees expanded).
 pub const MAX_ACCESS_PATTERNS: usize = 1024;
 
+/// The most source positions one function's source map may hold: each takes at least
+/// four bytes encoded (offset, file, line and column), so no module within
+/// [`MAX_MODULE_BYTES`] holds more.
+pub const MAX_SOURCE_POSITIONS: usize = MAX_MODULE_BYTES / 4;
+
 /// A count of a module beyond its limit.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{what}: {found} (at most {limit})")]
@@ -66,6 +71,32 @@ pub fn check_counts(module: &Module) -> Result<(), LimitError> {
                 found,
                 limit,
             });
+        }
+    }
+    if let Some(map) = &module.source_map {
+        let counts = [
+            ("source map files", map.files.len(), MAX_TABLE_ENTRIES),
+            (
+                "source map functions",
+                map.functions.len(),
+                MAX_TABLE_ENTRIES,
+            ),
+        ];
+        let positions = map.functions.iter().map(|f| {
+            (
+                "source positions of one function",
+                f.positions.len(),
+                MAX_SOURCE_POSITIONS,
+            )
+        });
+        for (what, found, limit) in counts.into_iter().chain(positions) {
+            if found > limit {
+                return Err(LimitError {
+                    what: what.to_string(),
+                    found,
+                    limit,
+                });
+            }
         }
     }
     for f in &module.functions {
@@ -152,6 +183,13 @@ pub(crate) mod bounded {
         vec::<D, T, { super::MAX_POOL_ENTRIES }>(d)
     }
 
+    /// A function's source positions ([`super::MAX_SOURCE_POSITIONS`]).
+    pub(crate) fn positions<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        vec::<D, T, { super::MAX_SOURCE_POSITIONS }>(d)
+    }
+
     /// A function's access summary ([`super::MAX_ACCESS_PATTERNS`]).
     pub(crate) fn access<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         d: D,
@@ -178,6 +216,7 @@ mod tests {
             strings: Vec::new(),
             imports: Vec::new(),
             functions: Vec::new(),
+            source_map: None,
         }
     }
 
