@@ -1,7 +1,7 @@
 //! The JIT prints exactly what the interpreter prints: every scenario under
 //! `tests/run/`, `tests/run/bad/` and `tests/defi/`, with `--json`, sequentially and
-//! in parallel (every block scheduled from its DAG), on both engines. Exit codes
-//! and stderr too.
+//! in parallel (every block scheduled from its DAG), on both engines, and the table
+//! with `--trace` (failure locations, call stacks, traces). Exit codes and stderr too.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
