@@ -296,7 +296,9 @@ fn both_engines_are_measured_with_their_own_speedups_and_one_native_floor() {
     let out = braid(&args);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert!(results(&v)
-        .iter()
-        .all(|r| r["engine"] == "jit" || r["engine"] == "native"));
+    assert!(
+        results(&v)
+            .iter()
+            .all(|r| r["engine"] == "jit" || r["engine"] == "native")
+    );
 }

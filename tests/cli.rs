@@ -237,10 +237,14 @@ fn several_contracts_need_an_output_directory() {
 }
 
 #[test]
-fn emit_clif_is_not_available_yet() {
+fn emit_clif_prints_each_functions_cranelift_ir() {
     let out = braid(&["compile", COUNTER, "--emit", "clif"]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("JIT"), "{}", stderr(&out));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    for f in ["init", "bump", "reset", "fail"] {
+        assert!(text.contains(&format!("; Counter::{f}\n")), "{text}");
+    }
+    assert!(text.contains("function u0:"), "{text}");
 }
 
 #[test]
