@@ -6,9 +6,10 @@
 //!   words an instruction stages in the spill buffer).
 //! - [`translate`]: bytecode to Cranelift IR, one Cranelift function per bytecode
 //!   function. Registers are Cranelift variables, one per limb the register may
-//!   need; u8/u64 arithmetic is inline and checked, branching to a cold exit that
-//!   returns a status; u128/u256 arithmetic, `**`, `mul_div` and `sqrt` call the
-//!   interpreter's own functions ([`crate::interp::arith`] and friends).
+//!   need; u8/u64/u128 arithmetic is inline and checked, branching to a cold exit
+//!   that returns a status; u256 arithmetic, u128 division and shifts, `**`,
+//!   `mul_div` and `sqrt` call the interpreter's own functions
+//!   ([`crate::interp::arith`] and friends).
 //! - [`host_fns`]: the `extern "C"` functions compiled code calls for everything
 //!   that is the transaction host's (gas for frames, storage, events, sub-accounts,
 //!   external calls), each catching panics.

@@ -7,18 +7,24 @@
 //!   the entry block's gas), then the parameters read from the spill buffer into
 //!   their variables and every other register set to zero, then the entry block's
 //!   body (its gas is already charged).
-//! - **Blocks**: each bytecode block has a *charge* block (its precomputed gas checked
-//!   against the counter in the context, and subtracted; with too little left the
-//!   counter becomes 0 and the function returns `OUT_OF_GAS`) followed by its *body*.
-//!   Jumps and branches go to charge blocks: a block's cost is charged on every
-//!   entry, as the interpreter charges it.
+//! - **Blocks**: every jump and each edge of a branch charges its target block (its
+//!   precomputed gas checked against the counter in the context, and subtracted;
+//!   with too little left the counter becomes 0 and the function returns
+//!   `OUT_OF_GAS`) before entering its body: a block's cost is charged on every
+//!   entry, as the interpreter charges it, and the failure is located at the
+//!   jumping terminator, as the interpreter locates it.
+//! - **Failures** record the frame (function, code offset) through `braid_frame` on
+//!   their way out; a status coming back from a call records the caller at the call.
+//!   A failed frame entry records nothing (the frame never started).
 //! - **Registers** are variables, one per 64-bit limb the register may need
 //!   ([`super::layout`]); every definition writes all of them.
-//! - **Checked u8/u64 arithmetic** is inline: an overflow, underflow, zero divisor or
+//! - **Checked u8/u64/u128 arithmetic** is inline (u128: add, sub, mul, wrapping
+//!   forms, bitwise, min, max on two limbs): an overflow, underflow, zero divisor or
 //!   failed conversion branches to a cold block returning the panic's status. No
 //!   trapping instruction is emitted (division runs only after its divisor was
-//!   tested). Everything wider, `**`, `mul_div` and `sqrt` stage their operands in
-//!   the spill buffer and call a host function running the interpreter's code.
+//!   tested). Everything else (u256, u128 division and shifts, `**`, `mul_div`,
+//!   `sqrt`) stages its operands in the spill buffer and calls a host function
+//!   running the interpreter's code.
 //! - **Calls**: arguments staged in the spill buffer, a direct native call of the
 //!   callee (which enters its frame through the host, so call depth is the host's
 //!   explicit counter), any non-zero status passed straight up, results read back.
