@@ -16,6 +16,8 @@
 //! - **Failures** record the frame (function, code offset) through `braid_frame` on
 //!   their way out; a status coming back from a call records the caller at the call.
 //!   A failed frame entry records nothing (the frame never started).
+//! - **Gas** is a variable, stored to the context before every call and exit and
+//!   reloaded after calls (which charge their frames).
 //! - **Registers** are variables, one per 64-bit limb the register may need
 //!   ([`super::layout`]); every definition writes all of them.
 //! - **Checked u8/u64/u128 arithmetic** is inline (u128: add, sub, mul, wrapping
@@ -214,6 +216,9 @@ struct Tr<'f, 'm> {
     funcs: Vec<FuncRef>,
     /// Per register, one variable per limb.
     vars: Vec<Vec<Variable>>,
+    /// The gas counter, kept in a variable; stored to the context before every
+    /// call and every exit, reloaded after calls that charge (calls).
+    gas: Option<Variable>,
     /// The `ctx` and `env` parameters (defined in the entry block).
     ctx: Value,
     env: Value,
@@ -254,6 +259,7 @@ impl<'f, 'm> Tr<'f, 'm> {
             helpers,
             funcs,
             vars: Vec::new(),
+            gas: None,
             ctx: Value::from_u32(0),
             env: Value::from_u32(0),
             blocks: Vec::new(),
@@ -299,6 +305,7 @@ impl<'f, 'm> Tr<'f, 'm> {
         ] {
             let blk = self.b.create_block();
             self.b.set_cold_block(blk);
+            self.b.append_block_param(blk, I64);
             self.b.append_block_param(blk, I64);
             if let Some(slot) = self.exits.get_mut(s as usize) {
                 *slot = Some(blk);
@@ -350,6 +357,9 @@ impl<'f, 'm> Tr<'f, 'm> {
             .ok_or_else(|| self.facts("entry failure parameter"))?;
         self.b.ins().return_(&[fst]);
         self.b.switch_to_block(go);
+        let gas = self.b.declare_var(I64);
+        self.gas = Some(gas);
+        self.reload_gas()?;
         let p = self.spill_ptr();
         for r in 0..usize::from(info.param_words) {
             self.spill_load(p, r, r)?;
@@ -429,15 +439,16 @@ impl<'f, 'm> Tr<'f, 'm> {
         ] {
             let blk = self.exit(s)?;
             self.b.switch_to_block(blk);
-            let loc = *self
-                .b
-                .block_params(blk)
-                .first()
-                .ok_or_else(|| self.facts("exit block parameter"))?;
-            if s == status::OUT_OF_GAS {
-                let zero = self.b.ins().iconst(I64, 0);
-                self.b.ins().store(mem(), zero, self.ctx, CTX_GAS);
-            }
+            let (loc, gas) = match self.b.block_params(blk) {
+                &[loc, gas] => (loc, gas),
+                _ => return Err(self.facts("exit block parameters")),
+            };
+            let left = if s == status::OUT_OF_GAS {
+                self.b.ins().iconst(I64, 0)
+            } else {
+                gas
+            };
+            self.b.ins().store(mem(), left, self.ctx, CTX_GAS);
             self.record_frame(loc)?;
             let v = self.b.ins().iconst(I32, i64::from(s));
             self.b.ins().return_(&[v]);
@@ -469,14 +480,33 @@ impl<'f, 'm> Tr<'f, 'm> {
             .block_gas
             .get(target)
             .ok_or_else(|| self.facts("block gas"))?;
-        let g = self.b.ins().load(I64, mem(), self.ctx, CTX_GAS);
+        let var = self.gas_var()?;
+        let g = self.b.use_var(var);
         // Costs are far below 2^63; the comparison is unsigned either way.
         let c = self.b.ins().iconst(I64, cost as i64);
         let short = self.b.ins().icmp(IntCC::UnsignedLessThan, g, c);
         self.check(short, status::OUT_OF_GAS)?;
         let left = self.b.ins().isub(g, c);
-        self.b.ins().store(mem(), left, self.ctx, CTX_GAS);
+        self.b.def_var(var, left);
         self.b.ins().jump(body, &[]);
+        Ok(())
+    }
+
+    fn gas_var(&self) -> Result<Variable, JitError> {
+        self.gas.ok_or_else(|| self.facts("gas variable"))
+    }
+
+    /// Stores the gas counter to the context (before a call or an exit).
+    fn spill_gas(&mut self) -> Result<(), JitError> {
+        let g = self.b.use_var(self.gas_var()?);
+        self.b.ins().store(mem(), g, self.ctx, CTX_GAS);
+        Ok(())
+    }
+
+    /// Reloads the gas counter from the context (after a call that charges).
+    fn reload_gas(&mut self) -> Result<(), JitError> {
+        let g = self.b.ins().load(I64, mem(), self.ctx, CTX_GAS);
+        self.b.def_var(self.gas_var()?, g);
         Ok(())
     }
 
@@ -485,20 +515,27 @@ impl<'f, 'm> Tr<'f, 'm> {
     fn check(&mut self, cond: Value, s: u32) -> Result<(), JitError> {
         let exit = self.exit(s)?;
         let loc = self.loc();
+        let gas = self.b.use_var(self.gas_var()?);
         let cont = self.b.create_block();
-        self.b
-            .ins()
-            .brif(cond, exit, &[ir::BlockArg::Value(loc)], cont, &[]);
+        self.b.ins().brif(
+            cond,
+            exit,
+            &[ir::BlockArg::Value(loc), ir::BlockArg::Value(gas)],
+            cont,
+            &[],
+        );
         self.b.switch_to_block(cont);
         Ok(())
     }
 
-    /// Calls host function `i` and passes a non-zero status up.
+    /// Calls host function `i` (the gas counter stored first, and reloaded after
+    /// an external call) and passes a non-zero status up.
     fn call_helper(&mut self, i: usize, args: &[Value]) -> Result<(), JitError> {
         let f = *self
             .helpers
             .get(i)
             .ok_or_else(|| self.facts("host function"))?;
+        self.spill_gas()?;
         let call = self.b.ins().call(f, args);
         let st = *self
             .b
@@ -808,6 +845,7 @@ impl<'f, 'm> Tr<'f, 'm> {
                     .funcs
                     .get(usize::from(*func))
                     .ok_or_else(|| self.facts("function index"))?;
+                self.spill_gas()?;
                 let call = self.b.ins().call(f, &[self.ctx, self.env]);
                 let st = *self
                     .b
@@ -815,6 +853,7 @@ impl<'f, 'm> Tr<'f, 'm> {
                     .first()
                     .ok_or_else(|| self.facts("call result"))?;
                 self.pass_status(st)?;
+                self.reload_gas()?;
                 self.spill_load_range(*dst)?;
             }
             Instr::CallExt {
@@ -835,6 +874,7 @@ impl<'f, 'm> Tr<'f, 'm> {
                 let ns = self.imm(sub_key.map_or(0, |k| u64::from(k.n) + 1));
                 let nr = self.imm(u64::from(dst.n));
                 self.call_helper(h::CALL_EXT, &[self.ctx, self.env, imp, na, ns, nr])?;
+                self.reload_gas()?;
                 self.spill_load_range(*dst)?;
             }
             Instr::Emit { event, args } => {
@@ -865,6 +905,7 @@ impl<'f, 'm> Tr<'f, 'm> {
             .get(h::REVERT)
             .ok_or_else(|| self.facts("host function"))?;
         let m = self.imm(u64::from(msg));
+        self.spill_gas()?;
         let call = self.b.ins().call(f, &[self.ctx, self.env, m]);
         let st = *self
             .b
