@@ -511,19 +511,20 @@ impl<'f, 'm> Tr<'f, 'm> {
     }
 
     /// Continues in a new block when `cond` is zero, else exits with status `s`
-    /// (recording this frame at the current offset).
+    /// (recording this frame at the current offset). The offset is materialized
+    /// in a cold block of its own, off the hot path.
     fn check(&mut self, cond: Value, s: u32) -> Result<(), JitError> {
         let exit = self.exit(s)?;
+        let site = self.b.create_block();
+        self.b.set_cold_block(site);
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, site, &[], cont, &[]);
+        self.b.switch_to_block(site);
         let loc = self.loc();
         let gas = self.b.use_var(self.gas_var()?);
-        let cont = self.b.create_block();
-        self.b.ins().brif(
-            cond,
-            exit,
-            &[ir::BlockArg::Value(loc), ir::BlockArg::Value(gas)],
-            cont,
-            &[],
-        );
+        self.b
+            .ins()
+            .jump(exit, &[ir::BlockArg::Value(loc), ir::BlockArg::Value(gas)]);
         self.b.switch_to_block(cont);
         Ok(())
     }
