@@ -318,6 +318,7 @@ impl Executor {
         for w in &self.workers {
             w.lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .scratch
                 .bufs
                 .trace = on;
         }
