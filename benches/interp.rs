@@ -517,6 +517,10 @@ fn executors(token_module: &Module, dex_module: &Module) {
             });
             return;
         }
+        Ok("independent") => {
+            cases.iter().for_each(|(n, c, t)| independent(n, c, t));
+            return;
+        }
         _ => {}
     }
     for (name, chain, txs) in cases {
@@ -564,6 +568,42 @@ fn executors(token_module: &Module, dex_module: &Module) {
             phases
         );
     }
+}
+
+/// `BRAID_BENCH_EXECUTORS=independent`: the machine's own scaling ceiling. The
+/// sequential executor runs the block alone, then two sequential executors run it at
+/// once on two threads, each on its own clone of the chain (nothing shared but the
+/// machine). Their slowdown bounds what any parallel executor can reach here.
+fn independent(name: &str, chain: &Chain, txs: &[Transaction]) {
+    use braid_vm::Executor;
+    let rounds = 15;
+    let best_of = |chain: &Chain| {
+        let mut ex = Executor::sequential();
+        let mut best = Duration::MAX;
+        for _ in 0..rounds {
+            let mut c = chain.clone();
+            let t = std::time::Instant::now();
+            let out = ex.execute(&mut c, BLOCK, txs).expect("fits");
+            best = best.min(t.elapsed());
+            black_box(out);
+        }
+        best
+    };
+    let alone = best_of(chain);
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| best_of(chain));
+        let b = s.spawn(|| best_of(chain));
+        (
+            a.join().expect("the thread ran"),
+            b.join().expect("the thread ran"),
+        )
+    });
+    let together = a.max(b);
+    println!(
+        "{name}: one sequential executor alone {alone:?}; two at once {a:?} and {b:?}: \
+         throughput ceiling {:.2}x on 2 threads",
+        2.0 * alone.as_secs_f64() / together.as_secs_f64()
+    );
 }
 
 #[inline(never)]

@@ -295,3 +295,72 @@ proptest! {
         }
     }
 }
+
+/// The long run (`cargo test --release --test contracts_fuzz -- --ignored`): blocks
+/// of `BRAID_FUZZ_TXS` random transactions (default 10,000), `BRAID_FUZZ_CASES` of
+/// them (default 4), each run by the sequential executor and by the parallel one on
+/// 2 and 4 threads, both with its real fallback policy and always parallel: the same
+/// receipts and digest every time. Too slow for a debug `cargo test`; the bounded
+/// property above covers the same ground with small blocks.
+#[test]
+#[ignore = "long: 10,000-transaction blocks; run with --release -- --ignored"]
+fn long_random_blocks_run_identically_in_parallel() {
+    use proptest::test_runner::{Config, TestRunner};
+    let knob = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (txs, cases) = (knob("BRAID_FUZZ_TXS", 10_000), knob("BRAID_FUZZ_CASES", 4));
+    let strategy = proptest::collection::vec(
+        (
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            proptest::collection::vec(any::<u64>(), 8),
+        ),
+        txs..=txs,
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: u32::try_from(cases).unwrap_or(4),
+        ..Config::default()
+    });
+    runner
+        .run(&strategy, |raw| {
+            let txs = transactions(&raw);
+            let block = BlockContext {
+                number: 1,
+                timestamp: 5_000,
+            };
+            let fresh = || {
+                let mut c = setup().chain.clone();
+                c.set_block_gas_limit(u64::MAX);
+                c
+            };
+            let mut sequential = fresh();
+            let expected = Executor::sequential()
+                .execute(&mut sequential, block, &txs)
+                .expect("no block gas limit")
+                .receipts;
+            // Most succeed (about two thirds here): the blocks do real work.
+            let ok = expected.iter().filter(|r| r.is_success()).count();
+            prop_assert!(ok * 3 >= expected.len(), "only {} succeeded", ok);
+            for threads in [2, 4] {
+                for always in [false, true] {
+                    let mut ex = Executor::parallel(threads).expect("a pool");
+                    if always {
+                        ex = ex.always_parallel();
+                    }
+                    let mut chain = fresh();
+                    let got = ex
+                        .execute(&mut chain, block, &txs)
+                        .expect("no block gas limit");
+                    prop_assert_eq!(&got.receipts, &expected, "{} threads", threads);
+                    prop_assert_eq!(chain.digest(), sequential.digest(), "{} threads", threads);
+                }
+            }
+            Ok(())
+        })
+        .expect("parallel runs match the sequential one");
+}
