@@ -73,7 +73,11 @@ mod h {
 pub(crate) fn new_module() -> Result<JITModule, JitError> {
     let unsupported = |e: &dyn std::fmt::Display| JitError::Unsupported(e.to_string());
     let mut flags = settings::builder();
+    // Cranelift's IR verifier checks every function it compiles: on in debug builds
+    // (tests), off in release builds, where it would only slow compilation.
+    let verifier = if cfg!(debug_assertions) { "true" } else { "false" };
     for (k, v) in [
+        ("enable_verifier", verifier),
         ("opt_level", "speed"),
         ("use_colocated_libcalls", "false"),
         ("is_pic", "false"),
