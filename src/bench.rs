@@ -167,6 +167,7 @@ fn progress_bar(total: u64) -> ProgressBar {
 }
 
 /// One run of a workload's blocks on one executor.
+#[derive(Default)]
 struct VmRun {
     /// Wall time of the `execute` calls.
     elapsed: Duration,
@@ -213,82 +214,100 @@ fn reference(w: &Workload, progress: &ProgressBar) -> Result<Reference, CommandE
     })
 }
 
-fn run_vm(
+/// Runs the workload's blocks on every executor of `executors`, interleaved: block 1
+/// on each executor in turn, then block 2, and so on (the order rotating from block
+/// to block), each executor on its own copy of the chain. A shared machine's speed
+/// drifts (other tenants, frequency); interleaving gives every executor the same
+/// share of slow and fast moments, so the ratios between them hold even when the
+/// absolute numbers move. The peak memory is the interleaved run's, the same for
+/// every executor.
+fn run_interleaved(
     w: &Workload,
-    mut executor: Executor,
+    executors: Vec<Executor>,
     engine: EngineKind,
     progress: &ProgressBar,
     expected: &Reference,
-) -> Result<VmRun, CommandError> {
+) -> Result<Vec<VmRun>, CommandError> {
     // The engine (the JIT compiles every contract here, untimed).
     let mut base = w.chain.clone();
     base.set_engine(engine)
         .map_err(|e| CommandError::Input(format!("{}: {e}", w.kind.name())))?;
-    // Warm-up, untimed: the first block once on a throwaway clone, so that the
-    // executor's buffers and the pool's threads are ready before the timed blocks.
-    if let Some(first) = w.blocks.first() {
-        let mut scratch = base.clone();
-        drop(executor.execute(&mut scratch, first.ctx, &first.txs));
+    let mut modes: Vec<(Executor, braid_vm::Chain, VmRun)> = Vec::new();
+    for mut executor in executors {
+        // Warm-up, untimed: the first block once on a throwaway clone, so that the
+        // executor's buffers and the pool's threads are ready before the timed blocks.
+        if let Some(first) = w.blocks.first() {
+            let mut scratch = base.clone();
+            drop(executor.execute(&mut scratch, first.ctx, &first.txs));
+        }
+        modes.push((executor, base.clone(), VmRun::default()));
     }
     report::reset_peak_rss();
-    let mut chain = base;
-    let mut run = VmRun {
-        elapsed: Duration::ZERO,
-        phases: [Duration::ZERO; 4],
-        mismatch: None,
-        digest: [0; 32],
-        graphs: Vec::new(),
-        edges: 0,
-        barriers: 0,
-        fallback_runs: 0,
-        peak_rss_mb: None,
-    };
+    let n = modes.len().max(1);
     for (b, block) in w.blocks.iter().enumerate() {
-        let started = Instant::now();
-        let outcome = executor.execute(&mut chain, block.ctx, &block.txs);
-        let elapsed = started.elapsed();
-        let outcome: BlockOutcome = outcome.map_err(|e| {
-            CommandError::Input(format!("{} block {}: {e}", w.kind.name(), block.ctx.number))
-        })?;
-        run.elapsed += elapsed;
+        for k in 0..n {
+            let Some((executor, chain, run)) = modes.get_mut((b + k) % n) else {
+                continue;
+            };
+            let started = Instant::now();
+            let outcome = executor.execute(chain, block.ctx, &block.txs);
+            let elapsed = started.elapsed();
+            let outcome: BlockOutcome = outcome.map_err(|e| {
+                CommandError::Input(format!("{} block {}: {e}", w.kind.name(), block.ctx.number))
+            })?;
+            run.record(elapsed, &outcome);
+            if run.mismatch.is_none() {
+                let want = expected.receipts.get(b).map_or(&[][..], Vec::as_slice);
+                run.mismatch = compare_block(b, want, &outcome.receipts);
+            }
+            drop(outcome);
+            progress.inc(1);
+        }
+    }
+    let peak = report::peak_rss_mb();
+    Ok(modes
+        .into_iter()
+        .map(|(_, chain, mut run)| {
+            run.peak_rss_mb = peak;
+            run.digest = chain.digest();
+            if run.mismatch.is_none() && run.digest != expected.digest {
+                run.mismatch = Some(format!(
+                    "final digest {} instead of {}",
+                    hex::encode(run.digest),
+                    hex::encode(expected.digest)
+                ));
+            }
+            if run.mismatch.is_none() && expected.receipts.len() != w.blocks.len() {
+                run.mismatch = Some(format!(
+                    "{} blocks of receipts instead of {}",
+                    w.blocks.len(),
+                    expected.receipts.len()
+                ));
+            }
+            run
+        })
+        .collect())
+}
+
+impl VmRun {
+    /// Adds one timed block.
+    fn record(&mut self, elapsed: Duration, outcome: &BlockOutcome) {
+        self.elapsed += elapsed;
         let ph = outcome.stats.phases;
-        for (sum, d) in run
+        for (sum, d) in self
             .phases
             .iter_mut()
             .zip([ph.access, ph.dag, ph.execute, ph.merge])
         {
             *sum += d;
         }
-        run.edges += outcome.stats.edges;
-        run.barriers += outcome.stats.barriers;
-        run.fallback_runs += outcome.stats.fallback_runs;
+        self.edges += outcome.stats.edges;
+        self.barriers += outcome.stats.barriers;
+        self.fallback_runs += outcome.stats.fallback_runs;
         if let Some(g) = outcome.graph_stats() {
-            run.graphs.push(g);
+            self.graphs.push(g);
         }
-        if run.mismatch.is_none() {
-            let want = expected.receipts.get(b).map_or(&[][..], Vec::as_slice);
-            run.mismatch = compare_block(b, want, &outcome.receipts);
-        }
-        drop(outcome);
-        progress.inc(1);
     }
-    run.peak_rss_mb = report::peak_rss_mb();
-    run.digest = chain.digest();
-    if run.mismatch.is_none() && run.digest != expected.digest {
-        run.mismatch = Some(format!(
-            "final digest {} instead of {}",
-            hex::encode(run.digest),
-            hex::encode(expected.digest)
-        ));
-    }
-    if run.mismatch.is_none() && expected.receipts.len() != w.blocks.len() {
-        run.mismatch = Some(format!(
-            "{} blocks of receipts instead of {}",
-            w.blocks.len(),
-            expected.receipts.len()
-        ));
-    }
-    Ok(run)
 }
 
 /// Where one block's receipts disagree with the expected ones, if anywhere.
@@ -360,8 +379,18 @@ fn run_workload(
 
     progress.set_message(format!("{name} {}: reference", w.params));
     let expected = reference(w, progress)?;
-    progress.set_message(format!("{name} {}: sequential", w.params));
-    let seq = run_vm(w, Executor::sequential(), engine, progress, &expected)?;
+    progress.set_message(format!(
+        "{name} {}: sequential and parallel, interleaved",
+        w.params
+    ));
+    let mut executors = vec![Executor::sequential()];
+    for t in 1..=threads {
+        executors.push(Executor::parallel(t).map_err(|e| CommandError::Io(e.to_string()))?);
+    }
+    let mut runs = run_interleaved(w, executors, engine, progress, &expected)?.into_iter();
+    let seq = runs.next().ok_or_else(|| {
+        CommandError::Io("the sequential run is missing (no executor ran)".to_string())
+    })?;
     if let Some(m) = &seq.mismatch {
         problems.push(format!(
             "{name} {} ({engine_name}, sequential): {m}",
@@ -378,9 +407,9 @@ fn run_workload(
 
     let mut summary: Option<GraphSummary> = None;
     for t in 1..=threads {
-        progress.set_message(format!("{name} {}: parallel, {t} thread(s)", w.params));
-        let executor = Executor::parallel(t).map_err(|e| CommandError::Io(e.to_string()))?;
-        let par = run_vm(w, executor, engine, progress, &expected)?;
+        let Some(par) = runs.next() else {
+            break;
+        };
         let mismatch = par.mismatch.clone();
         if let Some(m) = &mismatch {
             problems.push(format!(

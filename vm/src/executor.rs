@@ -25,13 +25,14 @@
 use crate::chain::{Chain, CodeMaps, CodeView};
 use crate::exec::{self, Scratch};
 use crate::interp::{CodeStore, recycle};
+use crate::keymemo::KeyMemo;
 use crate::receipt::Receipt;
 use crate::schedule::{
     self, Builder, Dag, DagCells, DagScratch, Prep, Ready, Run, RunCells, RunParts,
 };
 use crate::state::{SHARDS, Storage};
 use crate::{BlockContext, Transaction};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The default block gas limit (cli spec: `block_gas_limit`).
@@ -463,6 +464,11 @@ fn parallel(
     input: Input<'_, '_>,
     storage: &mut Storage,
 ) -> BlockOutcome {
+    if !policy.always_parallel
+        && let Some(outcome) = serial_block(pool, workers, bufs, input, storage)
+    {
+        return outcome;
+    }
     let Input { code, block, txs } = input;
     let threads = workers.len();
     let mut phases = Phases::default();
@@ -494,18 +500,7 @@ fn parallel(
                 let memo = &mut worker.scratch.bufs.memo;
                 let view = CodeView::of(code);
                 for ((p, r), tx) in preps.iter_mut().zip(ready.iter_mut()).zip(ins) {
-                    *r = exec::prepare(view.module_at(&tx.to), tx, &mut p.access, memo)
-                        .map_err(Some);
-                    p.keys.clear();
-                    p.keys
-                        .extend(p.access.entries().iter().map(schedule::key_id));
-                    p.words.clear();
-                    p.words.extend(p.access.entries().iter().map(|e| {
-                        view.module_at(&e.contract)
-                            .and_then(|m| m.field_words.get(usize::from(e.field)))
-                            .copied()
-                            .unwrap_or(0)
-                    }));
+                    *r = prep_one(&view, tx, p, memo);
                 }
             });
         }
@@ -567,6 +562,144 @@ fn parallel(
         stats,
         graph: Some(graph),
     }
+}
+
+/// Prepares `tx` for the parallel executor: its entry point (or the receipt of a
+/// transaction that cannot run), its access set, the key id and the value width of
+/// each entry.
+fn prep_one<'c>(
+    view: &CodeView<'c>,
+    tx: &Transaction,
+    p: &mut Prep,
+    memo: &mut KeyMemo,
+) -> Ready<'c> {
+    let ready = exec::prepare(view.module_at(&tx.to), tx, &mut p.access, memo).map_err(Some);
+    p.keys.clear();
+    p.keys
+        .extend(p.access.entries().iter().map(schedule::key_id));
+    p.words.clear();
+    p.words.extend(p.access.entries().iter().map(|e| {
+        view.module_at(&e.contract)
+            .and_then(|m| m.field_words.get(usize::from(e.field)))
+            .copied()
+            .unwrap_or(0)
+    }));
+    ready
+}
+
+/// A block that should run in order (a tiny one, or one whose first [`PROBE`]
+/// transactions, with no whole-map access among them, bound the parallelism below
+/// [`MIN_BOUND`]) runs on the sequential executor itself, with no access phase in
+/// front of it, while another worker prepares every transaction and builds the
+/// block's conflict graph for the statistics. `None`: run it in parallel.
+fn serial_block(
+    pool: &rayon::ThreadPool,
+    workers: &[Mutex<Worker>],
+    bufs: &mut BlockBufs,
+    input: Input<'_, '_>,
+    storage: &mut Storage,
+) -> Option<BlockOutcome> {
+    let Input { code, block, txs } = input;
+    let t0 = Instant::now();
+    let preps = &mut bufs.preps;
+    preps.truncate(txs.len());
+    preps.resize_with(txs.len(), Prep::default);
+    if txs.len() >= MIN_PARALLEL_TXS {
+        let n = PROBE.min(txs.len());
+        let probe = preps.get_mut(..n)?;
+        {
+            let mut worker = lock(workers, 0);
+            let view = CodeView::of(code);
+            for (p, tx) in probe.iter_mut().zip(txs) {
+                drop(prep_one(&view, tx, p, &mut worker.scratch.bufs.memo));
+            }
+        }
+        if probe.iter().any(|p| p.access.has_whole()) {
+            return None;
+        }
+        let dag = DagCells::new(probe);
+        let mut b = Builder::new(probe, &dag, &mut bufs.dag);
+        b.build_to(n);
+        if n as f64 / f64::from(b.depth.max(1)) >= MIN_BOUND {
+            return None;
+        }
+    }
+    let probe_time = t0.elapsed();
+
+    let t = Instant::now();
+    let (mut outcome, (graph, edges, barriers, runs)) = {
+        let mut first = lock(workers, 0);
+        let mut second = workers
+            .get(1)
+            .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut own = None;
+        let memo = match second.as_deref_mut() {
+            Some(w) => &mut w.scratch.bufs.memo,
+            None => own.insert(KeyMemo::default()),
+        };
+        let scratch = &mut first.scratch;
+        let dag_scratch = &mut bufs.dag;
+        pool.install(|| {
+            rayon::join(
+                || sequential(scratch, code, storage, block, txs),
+                || conflict_graph(code, txs, preps, dag_scratch, memo),
+            )
+        })
+    };
+    outcome.graph = Some(graph);
+    outcome.stats = BlockStats {
+        txs: txs.len(),
+        ran: Ran::Parallel,
+        edges,
+        barriers,
+        fallback_runs: runs,
+        phases: Phases {
+            dag: probe_time,
+            execute: t.elapsed(),
+            ..Phases::default()
+        },
+    };
+    Some(outcome)
+}
+
+/// The block's conflict graph as the parallel executor would schedule it (runs
+/// between whole-map barriers, a DAG for each), with its edges, barriers and runs:
+/// the statistics of a block that ran in order.
+fn conflict_graph(
+    code: &CodeMaps<'_>,
+    txs: &[Transaction],
+    preps: &mut [Prep],
+    dag_scratch: &mut DagScratch,
+    memo: &mut KeyMemo,
+) -> (Graph, usize, usize, usize) {
+    let view = CodeView::of(code);
+    for (p, tx) in preps.iter_mut().zip(txs) {
+        drop(prep_one(&view, tx, p, memo));
+    }
+    let (mut graph, mut edges, mut runs) = (Graph::default(), 0, 0);
+    let mut at = 0;
+    while at < preps.len() {
+        let rest = preps.get(at..).unwrap_or(&[]);
+        let end = rest
+            .iter()
+            .position(|p| p.access.has_whole())
+            .map_or(preps.len(), |i| at + i);
+        if end > at {
+            let run = preps.get(at..end).unwrap_or(&[]);
+            let dag = DagCells::new(run);
+            let mut b = Builder::new(run, &dag, dag_scratch);
+            b.build_to(run.len());
+            edges += b.edges;
+            runs += 1;
+            graph.runs.push((at, dag.freeze(run)));
+        }
+        if end < preps.len() {
+            graph.barriers.push(end);
+        }
+        at = end + 1;
+    }
+    let barriers = graph.barriers.len();
+    (graph, edges, barriers, runs)
 }
 
 /// Where a run's results go.
@@ -698,4 +831,114 @@ fn run_parallel(
     });
     phases.merge += t.elapsed();
     graph.runs.push((offset, dag.freeze(preps)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EngineKind;
+    use crate::testutil::{DEPLOYER, GAS, block, deploy, new_chain, token, tx, u};
+    use braid_bytecode::encode::address_to_word;
+
+    /// A chain with a token whose supply the deployer holds, and accounts `1..=n`
+    /// funded with 1,000 each.
+    fn funded(n: u8) -> (Chain, crate::Address) {
+        let mut chain = new_chain(EngineKind::Interp);
+        let t = deploy(&mut chain, token(), vec![u(1_000_000)]);
+        let fund: Vec<_> = (1..=n)
+            .map(|i| {
+                tx(
+                    DEPLOYER,
+                    t,
+                    "transfer",
+                    vec![address_to_word(&[i; 20]), u(1_000)],
+                    GAS,
+                )
+            })
+            .collect();
+        let receipts = chain.execute_block(block(), &fund).expect("fits");
+        assert!(receipts.iter().all(Receipt::is_success));
+        (chain, t)
+    }
+
+    fn run(ex: &mut Executor, chain: &Chain, txs: &[Transaction]) -> (BlockOutcome, [u8; 32]) {
+        let mut c = chain.clone();
+        let out = ex.execute(&mut c, block(), txs).expect("fits");
+        (out, c.digest())
+    }
+
+    #[test]
+    fn a_serial_block_runs_in_order_with_its_conflict_graph() {
+        // Every transfer comes from the deployer: one chain of 100 transactions.
+        let (chain, t) = funded(1);
+        let txs: Vec<_> = (0..100u64)
+            .map(|i| {
+                tx(
+                    DEPLOYER,
+                    t,
+                    "transfer",
+                    vec![address_to_word(&[9; 20]), u(i)],
+                    GAS,
+                )
+            })
+            .collect();
+        let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
+        let mut par = Executor::parallel(2).expect("a pool");
+        let (out, digest) = run(&mut par, &chain, &txs);
+        assert_eq!(out.receipts, seq.receipts);
+        assert_eq!(digest, seq_digest);
+        assert_eq!((out.stats.ran, out.stats.fallback_runs), (Ran::Parallel, 1));
+        // Each transfer waits for the one before, through both keys it writes (the
+        // sender's and the recipient's balance): an edge per key.
+        assert_eq!(out.stats.edges, 2 * 99);
+        let g = out
+            .graph_stats()
+            .expect("the graph is built for the statistics");
+        assert!((g.parallelism_bound - 1.0).abs() < 1e-9, "{g:?}");
+        assert_eq!(g.components, 1);
+        // Forced onto the parallel path, the same block gives the same result.
+        let mut forced = Executor::parallel(2).expect("a pool").always_parallel();
+        let (out, digest) = run(&mut forced, &chain, &txs);
+        assert_eq!(out.stats.fallback_runs, 0);
+        assert_eq!((out.receipts, digest), (seq.receipts, seq_digest));
+    }
+
+    #[test]
+    fn an_independent_block_runs_in_parallel() {
+        let (chain, t) = funded(64);
+        let txs: Vec<_> = (1..=64u8)
+            .map(|i| {
+                let to = address_to_word(&[i.wrapping_add(100); 20]);
+                tx([i; 20], t, "transfer", vec![to, u(u64::from(i))], GAS)
+            })
+            .collect();
+        let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
+        let mut par = Executor::parallel(2).expect("a pool");
+        let (out, digest) = run(&mut par, &chain, &txs);
+        assert_eq!((out.receipts.clone(), digest), (seq.receipts, seq_digest));
+        assert_eq!((out.stats.fallback_runs, out.stats.edges), (0, 0));
+        let g = out.graph_stats().expect("a graph");
+        assert_eq!(g.components, 64);
+    }
+
+    #[test]
+    fn a_tiny_block_runs_in_order() {
+        let (chain, t) = funded(4);
+        let txs: Vec<_> = (1..=4u8)
+            .map(|i| {
+                tx(
+                    [i; 20],
+                    t,
+                    "transfer",
+                    vec![address_to_word(&[9; 20]), u(1)],
+                    GAS,
+                )
+            })
+            .collect();
+        let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
+        let mut par = Executor::parallel(2).expect("a pool");
+        let (out, digest) = run(&mut par, &chain, &txs);
+        assert_eq!((out.receipts.clone(), digest), (seq.receipts, seq_digest));
+        assert_eq!(out.stats.fallback_runs, 1);
+    }
 }
