@@ -207,6 +207,8 @@ impl Gen<'_> {
             if let Some(v) = (!others.is_empty()).then(|| self.rng.pick(&others).clone()) {
                 let text = if ty == Ty::Bool {
                     format!("({} > {}{})", v.name, self.rng.below(3), v.ty.name())
+                } else if self.tame {
+                    format!("(({} & 127{}) as {})", v.name, v.ty.name(), ty.name())
                 } else {
                     format!("({} as {})", v.name, ty.name())
                 };
@@ -268,15 +270,21 @@ impl Gen<'_> {
             match self.rng.below(12) {
                 0..=3 => {
                     let (a, mut b) = self.operands(ty, d);
-                    let op = *self.rng.pick(&["+", "-", "*", "/", "%", "&", "|", "^"]);
+                    // Tame programs keep values small: no `-` (nor `!`, `wrapping_sub`).
+                    let ops: &[&str] = if self.tame {
+                        &["+", "*", "/", "%", "&", "|", "^"]
+                    } else {
+                        &["+", "-", "*", "/", "%", "&", "|", "^"]
+                    };
+                    let op = *self.rng.pick(ops);
                     if (op == "/" || op == "%") && b.literal && b.text.starts_with("0") {
                         // A literal zero divisor is a compile-time error.
                         b = self.leaf(ty);
                     }
                     match op {
-                        "-" if self.tame => format!("wrapping_sub({}, {})", a.text, b.text),
                         "*" if self.tame => format!("wrapping_mul({}, {})", a.text, b.text),
-                        "/" | "%" if self.tame => {
+                        // Most divisors cannot be zero, so that programs go on.
+                        "/" | "%" if self.tame || self.rng.chance(60) => {
                             format!("({} {op} ({} | 1{}))", a.text, b.text, ty.name())
                         }
                         _ => format!("({} {op} {})", a.text, b.text),
@@ -303,12 +311,13 @@ impl Gen<'_> {
                         format!("({e} as {})", ty.name())
                     }
                 }
+                6 if self.tame => format!("({} >> 1{})", self.non_literal(ty, d).text, ty.name()),
                 6 => format!("(!{})", self.non_literal(ty, d).text),
                 7 => self.if_expr(ty, d),
                 8 => {
                     let (a, b) = self.operands(ty, d);
                     let fs: &[&str] = if self.tame {
-                        &["min", "max", "wrapping_add", "wrapping_sub", "wrapping_mul"]
+                        &["min", "max", "wrapping_add", "wrapping_mul"]
                     } else {
                         &[
                             "min",
@@ -370,7 +379,11 @@ impl Gen<'_> {
                 let v = self.rng.pick(&self.mutable).clone();
                 let e = self.expr(v.ty, 3);
                 let op = if v.ty != Ty::Bool && self.rng.chance(40) {
-                    *self.rng.pick(if self.tame { &["+="] } else { &["+=", "-=", "*="] })
+                    *self.rng.pick(if self.tame {
+                        &["+="]
+                    } else {
+                        &["+=", "-=", "*="]
+                    })
                 } else {
                     "="
                 };
@@ -388,7 +401,12 @@ impl Gen<'_> {
             }
             6 if self.storage => {
                 let e = self.expr(Ty::U128, 2);
-                let _ = writeln!(out, "{pad}bump(k, {});", e.text);
+                if self.rng.chance(50) {
+                    let _ = writeln!(out, "{pad}bump(k, {});", e.text);
+                } else {
+                    // An external call; its key argument must be a pure path.
+                    let _ = writeln!(out, "{pad}xu128 = q.g(k, {});", e.text);
+                }
             }
             7 if self.storage => {
                 let a = self.expr(Ty::U64, 2);
@@ -396,7 +414,7 @@ impl Gen<'_> {
                 let c = self.expr(Ty::Bool, 2);
                 let _ = writeln!(out, "{pad}emit E({}, {}, {});", a.text, b.text, c.text);
             }
-            8 => {
+            8 if !self.tame || self.rng.chance(40) => {
                 let c = self.non_literal(Ty::Bool, 2);
                 let n = self.rng.below(4);
                 let _ = writeln!(out, "{pad}require({}, \"r{n}\");", c.text);
@@ -472,7 +490,7 @@ const PARAMS: [(&str, Ty); 6] = [
 /// The source of a random contract, from `seed`, and whether it is tame.
 fn program(seed: u64) -> (String, bool) {
     let mut rng = Rng(seed);
-    let tame = rng.chance(50);
+    let tame = rng.chance(60);
     let mut fresh = 0;
     let mut src = String::from(
         "use std::math::{min, max, pow, sqrt, mul_div, mul_div_up};\n\n\
@@ -520,8 +538,9 @@ fn program(seed: u64) -> (String, bool) {
          m[key] = wrapping_add(m[key], v);\n        emit E(key, v as u256, v > 7u128);\n    }\n\n",
     );
     src.push_str(
-        "    pub fn run(a: u8, b: u64, c: u128, d: u256, e: bool, k: u64) -> (u128, u256, bool)\n        \
-         writes s8 serial, s64 serial, s128 serial, s256 serial, sb serial, m[k]\n    {\n",
+        "    pub fn run(a: u8, b: u64, c: u128, d: u256, e: bool, k: u64, q: Q) -> (u128, u256, bool)\n        \
+         writes s8 serial, s64 serial, s128 serial, s256 serial, sb serial, m[k]\n        \
+         calls q.g\n    {\n",
     );
     let params: Vec<Var> = PARAMS
         .iter()
@@ -554,6 +573,39 @@ fn program(seed: u64) -> (String, bool) {
     let r2 = g.expr(Ty::U256, 2).text;
     let r3 = g.expr(Ty::Bool, 2).text;
     let _ = write!(src, "        ({r1}, {r2}, {r3})\n    }}\n}}\n");
+    // The callee of `run`'s external calls: it writes its own storage, emits, and
+    // may fail (which fails the whole transaction).
+    let vars = vec![
+        Var {
+            name: "x".into(),
+            ty: Ty::U64,
+        },
+        Var {
+            name: "y".into(),
+            ty: Ty::U128,
+        },
+    ];
+    let mut g = Gen {
+        rng: &mut rng,
+        vars,
+        mutable: Vec::new(),
+        storage: false,
+        helpers: &[],
+        fresh: &mut fresh,
+        loop_depth: 0,
+        tame,
+    };
+    let e1 = g.expr(Ty::U128, 2).text;
+    let cond = g.non_literal(Ty::Bool, 2).text;
+    let ret = g.expr(Ty::U128, 3).text;
+    let _ = write!(
+        src,
+        "\ncontract Q {{\n    storage {{\n        t: map<u64, u128>,\n        n: u64,\n    }}\n\n    \
+         event G(x: u64, y: u128);\n\n    \
+         pub fn g(x: u64, y: u128) -> u128\n        writes t[x], n serial\n    {{\n        \
+         t[x] = wrapping_add(t[x], {e1});\n        n = wrapping_add(n, 1u64);\n        \
+         emit G(x, y);\n        require({cond}, \"q\");\n        {ret}\n    }}\n}}\n"
+    );
     (src, tame)
 }
 
@@ -566,8 +618,8 @@ fn block(n: u64) -> BlockContext {
 
 const ALICE: Address = [0xa1; 20];
 
-/// Compiles `src`; `None` (with the diagnostics) when it does not compile.
-fn compile(src: &str) -> Result<braid_bytecode::Module, String> {
+/// Compiles `src` (contracts `P` and `Q`), or gives the diagnostics.
+fn compile(src: &str) -> Result<Vec<braid_bytecode::Module>, String> {
     let opts = CompileOptions {
         include_dirs: Vec::new(),
         contracts_dir: None,
@@ -576,27 +628,29 @@ fn compile(src: &str) -> Result<braid_bytecode::Module, String> {
     if c.has_errors() {
         return Err(c.render_diagnostics(false));
     }
-    let mut modules = c.modules;
-    assert_eq!(modules.len(), 1, "one contract");
-    Ok(modules.remove(0))
+    Ok(c.modules)
 }
 
-/// Two chains, interpreter and JIT, with the program deployed.
-fn chains(module: &braid_bytecode::Module) -> ([Chain; 2], Address) {
-    let mut addr = None;
+/// Two chains, interpreter and JIT, with the program's contracts deployed (in the
+/// compiler's order); their addresses.
+fn chains(modules: &[braid_bytecode::Module]) -> ([Chain; 2], Vec<(String, Address)>) {
+    let mut addrs = Vec::new();
     let cs = [EngineKind::Interp, EngineKind::Jit].map(|e| {
         let mut chain = Chain::new();
         chain.set_engine(e).expect("an empty chain switches engine");
-        let code = chain
-            .load_module(module.clone())
-            .expect("compiled code verifies and the JIT compiles it");
-        let a = chain
-            .deploy(code, ALICE, vec![], block(0), GAS)
-            .expect("init is empty");
-        addr = Some(a);
+        addrs.clear();
+        for m in modules {
+            let code = chain
+                .load_module(m.clone())
+                .expect("compiled code verifies and the JIT compiles it");
+            let a = chain
+                .deploy(code, ALICE, vec![], block(0), GAS)
+                .expect("init is empty");
+            addrs.push((m.name.clone(), a));
+        }
         chain
     });
-    (cs, addr.expect("deployed"))
+    (cs, addrs)
 }
 
 /// Runs `tx` on both chains (clones when `keep` is false) and checks they agree.
@@ -607,7 +661,11 @@ fn run_both(cs: &mut [Chain; 2], tx: &Transaction, n: u64, what: &str) -> Receip
             .remove(0)
     });
     assert_eq!(ri, rj, "{what}: receipts differ (interp, jit)");
-    assert_eq!(cs[0].digest(), cs[1].digest(), "{what}: state digests differ");
+    assert_eq!(
+        cs[0].digest(),
+        cs[1].digest(),
+        "{what}: state digests differ"
+    );
     ri
 }
 
@@ -619,6 +677,11 @@ struct Stats {
     panics: usize,
     reverts: usize,
     out_of_gas: usize,
+    /// Successful transactions whose external call ran (`Q`'s event `G` is in the
+    /// receipt).
+    external: usize,
+    /// Failed external calls: re-entry into `P`, or a call to an account.
+    bad_calls: usize,
 }
 
 /// Compiles the program of `seed`, runs four transactions and their gas sweeps on
@@ -626,14 +689,24 @@ struct Stats {
 fn check_program(seed: u64) -> Stats {
     let mut stats = Stats::default();
     let (src, tame) = program(seed);
-    let module = match compile(&src) {
+    let modules = match compile(&src) {
         Ok(m) => m,
-        Err(diags) => panic!("seed {seed}: the generated program does not compile:\n{src}\n{diags}"),
+        Err(diags) => {
+            panic!("seed {seed}: the generated program does not compile:\n{src}\n{diags}")
+        }
     };
-    let (mut cs, to) = chains(&module);
+    let (mut cs, addrs) = chains(&modules);
+    let named = |n: &str| {
+        addrs
+            .iter()
+            .find(|(name, _)| name == n)
+            .map(|(_, a)| *a)
+            .expect("both contracts deployed")
+    };
+    let (to, q) = (named("P"), named("Q"));
     let mut rng = Rng(seed ^ 0x5eed);
     for n in 1..=4u64 {
-        let args: Vec<U256> = PARAMS
+        let mut args: Vec<U256> = PARAMS
             .iter()
             .map(|(_, t)| match t {
                 Ty::Bool => U256::from(rng.below(2)),
@@ -643,6 +716,14 @@ fn check_program(seed: u64) -> Stats {
                 t => edge_value(&mut rng, *t),
             })
             .collect();
+        // `q`: the callee mostly; now and then `P` itself (re-entry), or an account
+        // (a bad call).
+        let target = match rng.below(10) {
+            0 => to,
+            1 => ALICE,
+            _ => q,
+        };
+        args.push(braid_bytecode::encode::address_to_word(&target));
         let mut tx = Transaction {
             sender: ALICE,
             to,
@@ -676,13 +757,17 @@ fn check_program(seed: u64) -> Stats {
             Ok(()) => stats.ok += 1,
             Err(braid_vm::Failure::Panic(_)) => stats.panics += 1,
             Err(braid_vm::Failure::Revert(_)) => stats.reverts += 1,
+            Err(braid_vm::Failure::Reentrancy | braid_vm::Failure::BadCall(_)) => {
+                stats.bad_calls += 1
+            }
             _ => {}
         }
+        stats.external += usize::from(r.events.iter().any(|e| e.name() == "G"));
     }
     stats
 }
 
-const CASES: u32 = 64;
+const CASES: u32 = 128;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
@@ -700,26 +785,33 @@ proptest! {
 #[test]
 fn fixed_seeds_compile_run_and_exercise_every_outcome() {
     let mut total = Stats::default();
-    for seed in 0..32 {
+    for seed in 0..64 {
         let s = check_program(seed);
         total.txs += s.txs;
         total.ok += s.ok;
         total.panics += s.panics;
         total.reverts += s.reverts;
         total.out_of_gas += s.out_of_gas;
+        total.external += s.external;
+        total.bad_calls += s.bad_calls;
     }
     eprintln!("{total:?}");
-    assert_eq!(total.txs, 128);
+    assert_eq!(total.txs, 256);
     assert!(total.ok >= 10, "{total:?}");
     assert!(total.panics >= 10, "{total:?}");
     assert!(total.reverts >= 3, "{total:?}");
     assert!(total.out_of_gas >= 500, "{total:?}");
+    assert!(total.external >= 3, "{total:?}");
+    assert!(total.bad_calls >= 1, "{total:?}");
 }
 /// Prints the program of `SEED` (`SEED=5 cargo test --test jit_programs show_program
 /// -- --ignored --nocapture`), to look at what the generator writes.
 #[test]
 #[ignore = "prints one program; for looking at the generator"]
 fn show_program() {
-    let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let seed = std::env::var("SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     println!("{}", program(seed).0);
 }

@@ -13,8 +13,8 @@
 //! rejected.
 
 use super::*;
-use crate::verify::widths::RegWidth;
 use crate::Transaction;
+use crate::verify::widths::RegWidth;
 use braid_bytecode::{BasicBlock, EventDef, KeyPattern, Reg, Regs, StorageField};
 
 /// SplitMix64: the module is a function of the seed.
@@ -446,7 +446,11 @@ fn check_module(seed: u64, out: &mut Outcome) {
     let loaded = chains.each_mut().map(|c| c.load_module(m.clone()));
     match (&loaded[0], &loaded[1]) {
         (Err(a), Err(b)) => {
-            assert_eq!(a.to_string(), b.to_string(), "seed {seed}: load errors differ");
+            assert_eq!(
+                a.to_string(),
+                b.to_string(),
+                "seed {seed}: load errors differ"
+            );
             assert!(
                 matches!(a, LoadError::Verify(_)),
                 "seed {seed}: {a} (the interpreter loads only verified code)"
@@ -511,7 +515,10 @@ fn random_modules_verify_alike_and_run_alike() {
     assert!(out.ok >= 100, "{out:?}");
     assert!(out.out_of_gas >= 300, "{out:?}");
     for kind in ["panic", "revert", "out_of_gas", "call_depth"] {
-        assert!(out.kinds.get(kind).is_some_and(|n| *n >= 5), "{kind}: {out:?}");
+        assert!(
+            out.kinds.get(kind).is_some_and(|n| *n >= 5),
+            "{kind}: {out:?}"
+        );
     }
 }
 

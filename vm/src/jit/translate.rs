@@ -75,7 +75,11 @@ pub(crate) fn new_module() -> Result<JITModule, JitError> {
     let mut flags = settings::builder();
     // Cranelift's IR verifier checks every function it compiles: on in debug builds
     // (tests), off in release builds, where it would only slow compilation.
-    let verifier = if cfg!(debug_assertions) { "true" } else { "false" };
+    let verifier = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
     for (k, v) in [
         ("enable_verifier", verifier),
         ("opt_level", "speed"),
