@@ -682,11 +682,15 @@ struct Stats {
     external: usize,
     /// Failed external calls: re-entry into `P`, or a call to an account.
     bad_calls: usize,
+    /// Transactions re-run with every gas limit below their full cost.
+    exhaustive: usize,
 }
 
 /// Compiles the program of `seed`, runs four transactions and their gas sweeps on
-/// both engines, and asserts they agree.
-fn check_program(seed: u64) -> Stats {
+/// both engines, and asserts they agree. With `every_limit`, each transaction of a
+/// full cost up to [`EXHAUSTIVE_MAX`] is re-run with every gas limit below it, not
+/// only a window and a spread.
+fn check_program(seed: u64, every_limit: bool) -> Stats {
     let mut stats = Stats::default();
     let (src, tame) = program(seed);
     let modules = match compile(&src) {
@@ -740,6 +744,10 @@ fn check_program(seed: u64) -> Stats {
         let mut limits: Vec<u64> = (1..=12).filter_map(|d| full.checked_sub(d)).collect();
         limits.extend([full / 2, full / 3, full / 7, full / 13, 1, 0]);
         limits.extend((0..4).map(|_| rng.below(full.max(1))));
+        if every_limit && full <= EXHAUSTIVE_MAX {
+            limits = (0..full).collect();
+            stats.exhaustive += 1;
+        }
         limits.sort_unstable();
         limits.dedup();
         for g in limits {
@@ -767,6 +775,9 @@ fn check_program(seed: u64) -> Stats {
     stats
 }
 
+/// The largest full cost swept exhaustively (each limit is two runs).
+const EXHAUSTIVE_MAX: u64 = 4_000;
+
 const CASES: u32 = 128;
 
 proptest! {
@@ -774,7 +785,7 @@ proptest! {
 
     #[test]
     fn random_programs_agree_on_both_engines(seed in any::<u64>()) {
-        let stats = check_program(seed);
+        let stats = check_program(seed, false);
         prop_assert_eq!(stats.txs, 4);
     }
 }
@@ -786,7 +797,7 @@ proptest! {
 fn fixed_seeds_compile_run_and_exercise_every_outcome() {
     let mut total = Stats::default();
     for seed in 0..64 {
-        let s = check_program(seed);
+        let s = check_program(seed, false);
         total.txs += s.txs;
         total.ok += s.ok;
         total.panics += s.panics;
@@ -814,4 +825,22 @@ fn show_program() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     println!("{}", program(seed).0);
+}
+
+/// Gas runs out at every possible point: a few programs, each transaction re-run with
+/// every gas limit from 0 to its full cost.
+#[test]
+fn every_gas_limit_agrees_on_a_few_programs() {
+    let mut total = Stats::default();
+    for seed in 100..116 {
+        let s = check_program(seed, true);
+        total.txs += s.txs;
+        total.ok += s.ok;
+        total.out_of_gas += s.out_of_gas;
+        total.exhaustive += s.exhaustive;
+    }
+    eprintln!("{total:?}");
+    assert_eq!(total.txs, 64);
+    assert!(total.exhaustive >= 20, "{total:?}");
+    assert!(total.out_of_gas >= 20_000, "{total:?}");
 }
