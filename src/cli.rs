@@ -134,8 +134,9 @@ pub struct BenchArgs {
     /// Parallel runs use 1..=T worker threads (default: every core).
     #[arg(long, value_name = "T")]
     pub threads: Option<NonZeroUsize>,
-    /// The engine(s) to measure.
-    #[arg(long, value_enum, default_value_t = BenchEngine::Interp)]
+    /// The engine(s) to measure (default: both, the interpreter then the JIT, each
+    /// against its own sequential run).
+    #[arg(long, value_enum, default_value_t = BenchEngine::Both)]
     pub engine: BenchEngine,
     /// The seed of the workloads' pseudo-random choices.
     #[arg(long, value_name = "S", default_value_t = 42)]

@@ -76,15 +76,22 @@ fn every_workload_runs_in_every_mode_with_matching_digests() {
                 )
             })
             .collect();
-        let mut expected = vec![
+        // Both engines by default: the interpreter's runs (and the native floor),
+        // then the JIT's.
+        let engine_runs = [
             ("sequential".to_string(), 1),
             ("parallel".to_string(), 1),
             ("parallel".to_string(), 2),
         ];
+        let mut expected = engine_runs.to_vec();
         if matches!(workload, "transfers" | "swaps") {
             expected.push(("native".to_string(), 1));
         }
+        expected.extend(engine_runs);
         assert_eq!(modes, expected, "{workload}");
+        let engines: Vec<&str> = rows.iter().filter_map(|r| r["engine"].as_str()).collect();
+        assert_eq!(engines.first(), Some(&"interp"), "{workload}");
+        assert_eq!(engines.last(), Some(&"jit"), "{workload}");
         for r in rows {
             assert_eq!(r["workload"], workload);
             assert_eq!(r["txs"], 240, "{workload}: 2 blocks of 120");

@@ -528,6 +528,40 @@ impl Session {
         Ok(format!("{}\n", section.trim_end()))
     }
 
+    /// `:clif NAME.fn`: the Cranelift IR the JIT compiles the function to.
+    pub(super) fn clif(&self, rest: &str) -> Result<String, ReplError> {
+        let (target, function) = rest.split_once('.').ok_or_else(|| {
+            ReplError::Unparsed(format!("error: write `:clif NAME.fn`, found `{rest}`\n"))
+        })?;
+        let (target, function) = (target.trim(), function.trim());
+        let verified = match self.world.instances.get(target) {
+            Some(i) => braid_vm::host::CodeStore::code_at(&self.world.chain, &i.addr)
+                .map(std::borrow::Cow::Borrowed),
+            None => match self.contracts.get(target) {
+                Some(c) => Some(std::borrow::Cow::Owned(
+                    braid_vm::verify::verify(&c.module)
+                        .map_err(|e| ReplError::msg(format!("{target}: {e}")))?,
+                )),
+                None => None,
+            },
+        }
+        .ok_or_else(|| {
+            ReplError::msg(format!("no instance or loaded contract named `{target}`"))
+        })?;
+        let funcs = braid_vm::jit::clif(&verified)
+            .map_err(|e| ReplError::msg(format!("{target}: the JIT cannot compile it: {e}")))?;
+        let (_, ir) = funcs
+            .iter()
+            .find(|(name, _)| name == function)
+            .ok_or_else(|| {
+                ReplError::msg(format!(
+                    "{} has no function `{function}`",
+                    verified.module.name
+                ))
+            })?;
+        Ok(format!("{}\n", ir.trim_end()))
+    }
+
     /// `:queue NAME.fn(args) [as @account]`.
     pub(super) fn enqueue(&mut self, call: &CallText) -> Result<String, ReplError> {
         let (tx, _) = self.transaction(call)?;

@@ -47,7 +47,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "clif",
         usage: ":clif NAME.fn",
-        help: "the JIT's Cranelift IR of a function (needs the JIT)",
+        help: "the Cranelift IR the JIT compiles a function to (NAME an instance or a contract)",
     },
     CommandHelp {
         name: "queue",

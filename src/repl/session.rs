@@ -251,9 +251,7 @@ impl Session {
             }
             "clif" => {
                 need("`NAME.fn`")?;
-                Err(ReplError::msg(
-                    "the JIT is not available in this build: :clif needs it (use :disasm for the bytecode)",
-                ))
+                Ok(Reply::view(self.clif(rest)?))
             }
             "queue" => {
                 if rest.is_empty() {
