@@ -686,6 +686,19 @@ struct Stats {
     exhaustive: usize,
 }
 
+impl Stats {
+    fn add(&mut self, s: &Stats) {
+        self.txs += s.txs;
+        self.ok += s.ok;
+        self.panics += s.panics;
+        self.reverts += s.reverts;
+        self.out_of_gas += s.out_of_gas;
+        self.external += s.external;
+        self.bad_calls += s.bad_calls;
+        self.exhaustive += s.exhaustive;
+    }
+}
+
 /// Compiles the program of `seed`, runs four transactions and their gas sweeps on
 /// both engines, and asserts they agree. With `every_limit`, each transaction of a
 /// full cost up to [`EXHAUSTIVE_MAX`] is re-run with every gas limit below it, not
@@ -797,14 +810,7 @@ proptest! {
 fn fixed_seeds_compile_run_and_exercise_every_outcome() {
     let mut total = Stats::default();
     for seed in 0..64 {
-        let s = check_program(seed, false);
-        total.txs += s.txs;
-        total.ok += s.ok;
-        total.panics += s.panics;
-        total.reverts += s.reverts;
-        total.out_of_gas += s.out_of_gas;
-        total.external += s.external;
-        total.bad_calls += s.bad_calls;
+        total.add(&check_program(seed, false));
     }
     eprintln!("{total:?}");
     assert_eq!(total.txs, 256);
@@ -833,11 +839,7 @@ fn show_program() {
 fn every_gas_limit_agrees_on_a_few_programs() {
     let mut total = Stats::default();
     for seed in 100..116 {
-        let s = check_program(seed, true);
-        total.txs += s.txs;
-        total.ok += s.ok;
-        total.out_of_gas += s.out_of_gas;
-        total.exhaustive += s.exhaustive;
+        total.add(&check_program(seed, true));
     }
     eprintln!("{total:?}");
     assert_eq!(total.txs, 64);
