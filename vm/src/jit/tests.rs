@@ -680,3 +680,6 @@ fn traces_and_failure_stacks_agree() {
             .all(|r| r.trace.as_ref().is_some_and(|t| !t.is_empty()))
     );
 }
+
+#[path = "tests_modules.rs"]
+mod random_modules;
