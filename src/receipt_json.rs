@@ -26,6 +26,11 @@ pub struct RunReport {
     pub deployed: Vec<DeployedEntry>,
     /// The final state digest, 64 lowercase hex digits.
     pub digest: String,
+    /// Names for addresses in the readable output (`0x…` → `@alice`, `@bank`): the
+    /// scenario's accounts and deployed instances. Never in the JSON, which keeps
+    /// raw addresses.
+    #[serde(skip)]
+    pub names: Vec<(String, String)>,
 }
 
 /// One expectation and its outcome.
@@ -355,6 +360,7 @@ mod tests {
                 address: format!("0x{}", "00".repeat(20)),
             }],
             digest: "00".into(),
+            names: vec![("0x00".into(), "@nobody".into())],
         };
         let text = report.to_json_text();
         let parsed: Json = serde_json::from_str(&text).expect("valid JSON");

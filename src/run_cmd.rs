@@ -178,6 +178,7 @@ pub fn execute(
             })
             .collect(),
         digest: hex::encode(chain.digest()),
+        names: address_names(&scenario.file, &deployed),
     };
     Ok(Outcome {
         report,
@@ -185,6 +186,53 @@ pub fn execute(
         checks,
         failed,
     })
+}
+
+/// The names the readable output gives addresses: `@instance` for each deployed
+/// contract, `@account` for each account the scenario names (its `accounts`, the
+/// senders, and `@name` arguments that are not instances).
+fn address_names(
+    file: &crate::scenario::ScenarioFile,
+    deployed: &[plan::Deployed],
+) -> Vec<(String, String)> {
+    fn at_names<'v>(v: &'v toml::Value, out: &mut Vec<&'v str>) {
+        match v {
+            toml::Value::String(s) => {
+                if let Some(name) = s.strip_prefix('@') {
+                    out.push(name);
+                }
+            }
+            toml::Value::Array(items) => items.iter().for_each(|i| at_names(i, out)),
+            _ => {}
+        }
+    }
+    let mut accounts: Vec<&str> = file.accounts.iter().flatten().map(String::as_str).collect();
+    for d in &file.deploy {
+        accounts.push(&d.get_ref().sender);
+        d.get_ref()
+            .args
+            .iter()
+            .for_each(|a| at_names(a, &mut accounts));
+    }
+    for b in &file.block {
+        for t in &b.get_ref().txs {
+            let t = t.get_ref();
+            accounts.push(&t.sender);
+            t.args.iter().for_each(|a| at_names(a, &mut accounts));
+        }
+    }
+    let mut names: Vec<(String, String)> = deployed
+        .iter()
+        .map(|d| (address_text(&d.address), format!("@{}", d.name)))
+        .collect();
+    for a in accounts {
+        if deployed.iter().any(|d| d.name == a) || names.iter().any(|(_, n)| n[1..] == *a) {
+            continue;
+        }
+        let addr = braid_bytecode::encode::account_address(a);
+        names.push((address_text(&addr), format!("@{a}")));
+    }
+    names
 }
 
 /// The VM's engine for the command line's `--engine`.

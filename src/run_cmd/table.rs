@@ -86,7 +86,7 @@ pub fn render(deployed: &[Deployed], report: &RunReport, checks: &CheckCount) ->
                 out.push_str("  (no code ran)\n");
             }
             for e in trace {
-                out.push_str(&trace_line(e));
+                out.push_str(&trace_line(e, &report.names));
                 out.push('\n');
             }
         }
@@ -177,6 +177,7 @@ mod tests {
             checks: vec![],
             deployed: vec![],
             digest: "ab".repeat(32),
+            names: Vec::new(),
         };
         let text = render(
             &[Deployed {

@@ -274,9 +274,24 @@ fn raw(words: &[braid_bytecode::U256]) -> Vec<Json> {
     words.iter().map(|w| Json::String(w.to_string())).collect()
 }
 
-/// One trace entry as a line of text, indented by its depth (two spaces a level).
-pub fn trace_line(e: &TraceJson) -> String {
+/// `value` with every address that `names` knows (`0x…` text → `@name`) replaced by
+/// its name, inside tuples too.
+fn named(value: &Json, names: &[(String, String)]) -> Json {
+    match value {
+        Json::String(s) if s.starts_with("0x") => names
+            .iter()
+            .find(|(a, _)| a == s)
+            .map_or_else(|| value.clone(), |(_, n)| Json::String(n.clone())),
+        Json::Array(items) => Json::Array(items.iter().map(|v| named(v, names)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// One trace entry as a line of text, indented by its depth (two spaces a level),
+/// addresses shown by their scenario names where `names` has them.
+pub fn trace_line(e: &TraceJson, names: &[(String, String)]) -> String {
     let indent = "  ".repeat(usize::from(e.depth) + 1);
+    let value_text = |v: &Json| value_text(&named(v, names));
     let list = |args: &Option<Vec<Json>>| {
         args.as_deref()
             .unwrap_or_default()
