@@ -142,12 +142,13 @@ pub fn execute(
             if trace {
                 entry.trace = Some(trace::trace_entries(&names, receipt));
             }
+            let at = entry.stack.first().map(trace::FrameLine::text);
             receipts.push(entry);
             record(
                 &scenario,
                 block.number,
                 info,
-                receipt,
+                (receipt, at),
                 &mut check_entries,
                 &mut failed,
                 &mut checks,
@@ -155,11 +156,14 @@ pub fn execute(
         }
         for call in &block.checks {
             let receipt = chain.call_view(block.context(), &call.tx);
+            let at = trace::stack_lines(&names, &receipt)
+                .first()
+                .map(trace::FrameLine::text);
             record(
                 &scenario,
                 block.number,
                 &call.info,
-                &receipt,
+                (&receipt, at),
                 &mut check_entries,
                 &mut failed,
                 &mut checks,
@@ -264,11 +268,14 @@ fn executor(args: &RunArgs) -> Result<Executor, CommandError> {
 
 /// Compares a receipt with the call's expectation (if it has one); records the entry
 /// for `checks` and each mismatch.
+/// Checks one receipt against its expectations: each mismatch becomes a located
+/// message in `failed` (with, for a failed call, where it failed: `at FILE:LINE:COL in
+/// Contract.fn`, from `at`) and the whole check an entry of `entries`.
 fn record(
     scenario: &Scenario,
     block: u64,
     call: &CallInfo,
-    receipt: &Receipt,
+    (receipt, at): (&Receipt, Option<String>),
     entries: &mut Vec<CheckEntry>,
     failed: &mut Vec<String>,
     count: &mut table::CheckCount,
@@ -293,7 +300,10 @@ fn record(
             Some(call.line_offset),
             format!("{}: {mismatch}", call.place),
         );
-        failed.push(located.to_string());
+        failed.push(match &at {
+            Some(at) => format!("{located} ({at})"),
+            None => located.to_string(),
+        });
     }
     count.record(mismatches.is_empty());
     entries.push(CheckEntry {
