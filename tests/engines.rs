@@ -3,41 +3,9 @@
 //! in parallel (every block scheduled from its DAG), on both engines, and the table
 //! with `--trace` (failure locations, call stacks, traces). Exit codes and stderr too.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// Exit code, stdout and stderr of one run of the binary.
-fn braid(args: &[&str], always_parallel: bool) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_braid"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    if always_parallel {
-        cmd.env("BRAID_ALWAYS_PARALLEL", "1");
-    }
-    let out = cmd.output().expect("run the braid binary");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    )
-}
-
-fn scenarios() -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for dir in ["tests/run", "tests/run/bad", "tests/defi"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .expect("the scenario directory exists")
-            .map(|e| e.expect("a directory entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        files.sort();
-        for f in files {
-            let rel = f.strip_prefix(root).expect("under the package");
-            out.push(rel.display().to_string());
-        }
-    }
-    out
-}
+use common::{braid, scenarios};
 
 #[test]
 fn every_scenario_prints_the_same_bytes_on_the_jit_and_the_interpreter() {

@@ -326,6 +326,30 @@ fn narrow<T: TryFrom<u64>>(v: u64, what: &str) -> Result<T, Stop> {
     T::try_from(v).map_err(|_| internal(what))
 }
 
+/// A storage access's arguments: the field index, the key (derived from
+/// `spill[0..nkey]` by the host, which traces it) and the key and value word counts.
+fn storage_args(
+    ctx: &mut Ctx<'_, '_>,
+    field: u64,
+    nkey: u64,
+    nval: u64,
+) -> Result<(u16, U256, usize, usize), Stop> {
+    let field = narrow::<u16>(field, "field index")?;
+    let (nkey, nval) = (
+        narrow::<usize>(nkey, "key words")?,
+        narrow::<usize>(nval, "value words")?,
+    );
+    let Ctx {
+        host, spill_buf, ..
+    } = ctx;
+    let key = host.storage_key(
+        spill_buf
+            .get(..nkey)
+            .ok_or_else(|| internal("spill buffer range"))?,
+    );
+    Ok((field, key, nkey, nval))
+}
+
 fn spill_range<'c>(ctx: &'c Ctx<'_, '_>, start: usize, n: usize) -> Result<&'c [U256], Stop> {
     ctx.spill_buf
         .get(start..start + n)
@@ -516,23 +540,14 @@ pub(crate) unsafe extern "C" fn jit_sload<'a>(
     // SAFETY: `env` is the frame's environment pointer (see `env_ref`).
     let env = unsafe { env_ref(env) };
     guard(ctx, |ctx| {
-        let field = narrow::<u16>(field, "field index")?;
-        let (nkey, nval) = (
-            narrow::<usize>(nkey, "key words")?,
-            narrow::<usize>(nval, "value words")?,
-        );
-        let Ctx {
-            host, spill_buf, ..
-        } = ctx;
-        let key = host.storage_key(
-            spill_buf
-                .get(..nkey)
-                .ok_or_else(|| internal("spill buffer range"))?,
-        );
-        let dst = spill_buf
+        let (field, key, _, nval) = storage_args(ctx, field, nkey, nval)?;
+        let dst = ctx
+            .spill_buf
             .get_mut(..nval)
             .ok_or_else(|| internal("spill buffer range"))?;
-        Ok(host.sload(env.module, &env.self_addr, field, key, dst)?)
+        Ok(ctx
+            .host
+            .sload(env.module, &env.self_addr, field, key, dst)?)
     })
 }
 
@@ -547,19 +562,10 @@ pub(crate) unsafe extern "C" fn jit_sstore<'a>(
     // SAFETY: `env` is the frame's environment pointer (see `env_ref`).
     let env = unsafe { env_ref(env) };
     guard(ctx, |ctx| {
-        let field = narrow::<u16>(field, "field index")?;
-        let (nkey, nval) = (
-            narrow::<usize>(nkey, "key words")?,
-            narrow::<usize>(nval, "value words")?,
-        );
+        let (field, key, nkey, nval) = storage_args(ctx, field, nkey, nval)?;
         let Ctx {
             host, spill_buf, ..
         } = ctx;
-        let key = host.storage_key(
-            spill_buf
-                .get(..nkey)
-                .ok_or_else(|| internal("spill buffer range"))?,
-        );
         let src = spill_buf
             .get(nkey..nkey + nval)
             .ok_or_else(|| internal("spill buffer range"))?;
