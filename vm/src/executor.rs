@@ -464,12 +464,26 @@ fn parallel(
     input: Input<'_, '_>,
     storage: &mut Storage,
 ) -> BlockOutcome {
-    if !policy.always_parallel
-        && let Some(outcome) = serial_block(pool, workers, bufs, input, storage)
-    {
-        return outcome;
-    }
     let Input { code, block, txs } = input;
+    let t0 = Instant::now();
+    let preps = &mut bufs.preps;
+    preps.truncate(txs.len());
+    preps.resize_with(txs.len(), Prep::default);
+    let mut ready: Vec<Ready<'_>> = recycle(std::mem::take(&mut bufs.ready));
+    ready.resize_with(txs.len(), || Err(None));
+    // The probe: its transactions stay prepared for the access phase.
+    let probed = if policy.always_parallel {
+        0
+    } else {
+        match probe(workers, code, txs, preps, &mut ready, &mut bufs.dag) {
+            Probe::Parallel(n) => n,
+            Probe::Serial(prepared) => {
+                bufs.ready = recycle(ready);
+                let probe = (prepared, t0.elapsed());
+                return serial_block(pool, workers, bufs, input, storage, probe);
+            }
+        }
+    };
     let threads = workers.len();
     let mut phases = Phases::default();
     let mut stats = BlockStats {
@@ -481,19 +495,23 @@ fn parallel(
         phases,
     };
 
-    // 1. access: every transaction prepared once, by all workers.
-    let t0 = Instant::now();
+    // 1. access: every transaction prepared once, by all workers (those of the probe
+    // already are).
     let preps = &mut bufs.preps;
-    preps.truncate(txs.len());
-    preps.resize_with(txs.len(), Prep::default);
-    let mut ready: Vec<Ready<'_>> = recycle(std::mem::take(&mut bufs.ready));
-    ready.resize_with(txs.len(), || Err(None));
-    let chunk = txs.len().div_ceil(threads).max(1);
+    let rest = txs.len().saturating_sub(probed);
+    let chunk = rest.div_ceil(threads).max(1);
     pool.scope(|s| {
         let chunks = preps
+            .get_mut(probed..)
+            .unwrap_or_default()
             .chunks_mut(chunk)
-            .zip(ready.chunks_mut(chunk))
-            .zip(txs.chunks(chunk));
+            .zip(
+                ready
+                    .get_mut(probed..)
+                    .unwrap_or_default()
+                    .chunks_mut(chunk),
+            )
+            .zip(txs.get(probed..).unwrap_or_default().chunks(chunk));
         for (w, ((preps, ready), ins)) in chunks.enumerate() {
             s.spawn(move |_| {
                 let mut worker = lock(workers, w);
@@ -587,45 +605,66 @@ fn prep_one<'c>(
     ready
 }
 
-/// A block that should run in order (a tiny one, or one whose first [`PROBE`]
-/// transactions, with no whole-map access among them, bound the parallelism below
-/// [`MIN_BOUND`]) runs on the sequential executor itself, with no access phase in
-/// front of it, while another worker prepares every transaction and builds the
-/// block's conflict graph for the statistics. `None`: run it in parallel.
+/// What the probe found.
+enum Probe {
+    /// Run the block in parallel; this many transactions are prepared.
+    Parallel(usize),
+    /// Run it in order ([`serial_block`]); this many transactions are prepared.
+    Serial(usize),
+}
+
+/// The probe: a block of fewer than [`MIN_PARALLEL_TXS`] transactions, or one whose
+/// first [`PROBE`] transactions (prepared here, into `preps` and `ready`, with no
+/// whole-map access among them) bound the parallelism below [`MIN_BOUND`], runs in
+/// order.
+fn probe<'c>(
+    workers: &[Mutex<Worker>],
+    code: &CodeMaps<'c>,
+    txs: &[Transaction],
+    preps: &mut [Prep],
+    ready: &mut [Ready<'c>],
+    dag_scratch: &mut DagScratch,
+) -> Probe {
+    if txs.len() < MIN_PARALLEL_TXS {
+        return Probe::Serial(0);
+    }
+    let n = PROBE.min(txs.len());
+    let (Some(probe), Some(probe_ready)) = (preps.get_mut(..n), ready.get_mut(..n)) else {
+        return Probe::Parallel(0);
+    };
+    {
+        let mut worker = lock(workers, 0);
+        let view = CodeView::of(code);
+        for ((p, r), tx) in probe.iter_mut().zip(probe_ready).zip(txs) {
+            *r = prep_one(&view, tx, p, &mut worker.scratch.bufs.memo);
+        }
+    }
+    if probe.iter().any(|p| p.access.has_whole()) {
+        return Probe::Parallel(n);
+    }
+    let dag = DagCells::new(probe);
+    let mut b = Builder::new(probe, &dag, dag_scratch);
+    b.build_to(n);
+    if n as f64 / f64::from(b.depth.max(1)) < MIN_BOUND {
+        Probe::Serial(n)
+    } else {
+        Probe::Parallel(n)
+    }
+}
+
+/// A block the probe found serial runs on the sequential executor itself, with no
+/// access phase in front of it, while another worker prepares every transaction and
+/// builds the block's conflict graph for the statistics.
 fn serial_block(
     pool: &rayon::ThreadPool,
     workers: &[Mutex<Worker>],
     bufs: &mut BlockBufs,
     input: Input<'_, '_>,
     storage: &mut Storage,
-) -> Option<BlockOutcome> {
+    (prepared, probe_time): (usize, Duration),
+) -> BlockOutcome {
     let Input { code, block, txs } = input;
-    let t0 = Instant::now();
     let preps = &mut bufs.preps;
-    preps.truncate(txs.len());
-    preps.resize_with(txs.len(), Prep::default);
-    if txs.len() >= MIN_PARALLEL_TXS {
-        let n = PROBE.min(txs.len());
-        let probe = preps.get_mut(..n)?;
-        {
-            let mut worker = lock(workers, 0);
-            let view = CodeView::of(code);
-            for (p, tx) in probe.iter_mut().zip(txs) {
-                drop(prep_one(&view, tx, p, &mut worker.scratch.bufs.memo));
-            }
-        }
-        if probe.iter().any(|p| p.access.has_whole()) {
-            return None;
-        }
-        let dag = DagCells::new(probe);
-        let mut b = Builder::new(probe, &dag, &mut bufs.dag);
-        b.build_to(n);
-        if n as f64 / f64::from(b.depth.max(1)) >= MIN_BOUND {
-            return None;
-        }
-    }
-    let probe_time = t0.elapsed();
-
     let t = Instant::now();
     let (mut outcome, (graph, edges, barriers, runs)) = {
         let mut first = lock(workers, 0);
@@ -642,7 +681,7 @@ fn serial_block(
         pool.install(|| {
             rayon::join(
                 || sequential(scratch, code, storage, block, txs),
-                || conflict_graph(code, txs, preps, dag_scratch, memo),
+                || conflict_graph(code, txs, preps, prepared, dag_scratch, memo),
             )
         })
     };
@@ -659,21 +698,23 @@ fn serial_block(
             ..Phases::default()
         },
     };
-    Some(outcome)
+    outcome
 }
 
 /// The block's conflict graph as the parallel executor would schedule it (runs
 /// between whole-map barriers, a DAG for each), with its edges, barriers and runs:
-/// the statistics of a block that ran in order.
+/// the statistics of a block that ran in order. The first `prepared` transactions
+/// are prepared already (by the probe).
 fn conflict_graph(
     code: &CodeMaps<'_>,
     txs: &[Transaction],
     preps: &mut [Prep],
+    prepared: usize,
     dag_scratch: &mut DagScratch,
     memo: &mut KeyMemo,
 ) -> (Graph, usize, usize, usize) {
     let view = CodeView::of(code);
-    for (p, tx) in preps.iter_mut().zip(txs) {
+    for (p, tx) in preps.iter_mut().zip(txs).skip(prepared) {
         drop(prep_one(&view, tx, p, memo));
     }
     let (mut graph, mut edges, mut runs) = (Graph::default(), 0, 0);
