@@ -69,6 +69,11 @@ impl AccessSet {
         });
     }
 
+    /// Empties the set (keeping its allocation).
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// The number of write entries (a lower bound of the words a transaction
     /// writes, to size its write buffer).
     pub fn write_entries(&self) -> usize {
@@ -83,6 +88,12 @@ impl AccessSet {
     /// Whether the set allows reading (or, with `write`, writing) `field[key]` of
     /// `contract`: a write needs a write entry; a read is allowed by either.
     pub fn allows(&self, contract: &Address, field: u16, key: U256, write: bool) -> bool {
+        self.find(contract, field, key, write).is_some()
+    }
+
+    /// The index of an entry that allows reading (or, with `write`, writing)
+    /// `field[key]` of `contract`: the key's own entry, else a whole-field one.
+    pub fn find(&self, contract: &Address, field: u16, key: U256, write: bool) -> Option<usize> {
         let hit = |e: &AccessEntry| {
             e.field == field
                 && (e.write || !write)
@@ -93,7 +104,7 @@ impl AccessSet {
                 && e.contract == *contract
         };
         if self.entries.len() <= LINEAR_MAX {
-            return self.entries.iter().any(hit);
+            return self.entries.iter().position(hit);
         }
         let start = self
             .entries
@@ -103,9 +114,10 @@ impl AccessSet {
             .unwrap_or(&[])
             .iter()
             .take_while(|e| &e.contract == contract && e.field == field)
-            .any(|e| {
+            .position(|e| {
                 (e.key == AccessKey::Whole || e.key == AccessKey::Key(key)) && (e.write || !write)
             })
+            .map(|i| start + i)
     }
 
     /// The index of the entry for exactly `field[key]` of `contract` (not a

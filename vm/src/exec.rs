@@ -131,6 +131,8 @@ pub(crate) fn prepare<'a>(
     memo: &mut KeyMemo,
 ) -> Result<Prepared<'a>, Box<Receipt>> {
     let failed = |f, ret| Box::new(Receipt::failed(f, 0, ret));
+    // A transaction that cannot run has no access set (not the last one's).
+    access.clear();
     let entry = resolve_in(module, tx).map_err(|f| failed(f, ValueType::unit()))?;
     let f = entry.function().map_err(|f| failed(f, ValueType::unit()))?;
     access

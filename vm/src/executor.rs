@@ -7,20 +7,25 @@
 //! transaction prepared, run and committed in turn with one reusable [`Scratch`].
 //!
 //! The parallel executor:
-//! 1. **access** (all workers): resolves every transaction, evaluates its access
-//!    set once (the set the run enforces) and hashes its keys;
-//! 2. **dag** (one thread, briefly): a transaction with a whole-map entry is a
-//!    barrier that runs alone between the parallel runs before and after it; of
-//!    each run, the conflict DAG ([`crate::schedule`]) of the first [`PROBE`]
-//!    transactions is built, and a run whose probe bounds parallelism below
-//!    [`MIN_BOUND`], or a tiny one, runs in order instead (said in the statistics),
-//!    while another worker builds the rest of its DAG for the statistics;
-//! 3. **execute** (all workers): one worker builds the rest of the DAG while the
-//!    others run what it already covers, then joins them; transactions read through
-//!    the block's key table;
-//! 4. **merge** (all workers): the block's key table, which holds the last
-//!    successful write of every slot, committed into the world's storage shards,
-//!    one group of shards per worker.
+//! 1. **probe** (one thread, briefly): the first [`PROBE`] transactions are
+//!    prepared and their conflict DAG built. A block whose probe bounds parallelism
+//!    below [`MIN_BOUND`], or a tiny one, runs on the sequential executor instead
+//!    (said in the statistics), while another worker builds its conflict graph for
+//!    the statistics.
+//! 2. **run** (all workers, [`crate::schedule`]): each worker claims a few
+//!    transactions at a time in block order, evaluates their access sets (**access**),
+//!    inserts them into the conflict DAG when every earlier chunk is in (**dag**, the
+//!    one serial step, a few hash-table probes per transaction) and runs them
+//!    (**execute**), each once its predecessors are done, reading through the
+//!    block's key table. A transaction with a whole-map entry is a barrier: the run
+//!    ends before it, it runs alone, and a new run starts after it.
+//! 3. **merge** (all workers): the run's key table, which holds the last successful
+//!    write of every slot, committed into the world's storage shards, one group of
+//!    shards per worker.
+//!
+//! `phases` reports the probe as `dag`, the workers' access-set and insertion time
+//! (averaged over the workers) as `access` and `dag`, the rest of the runs' wall
+//! time as `execute`, and the commit as `merge`: they add up to the block's time.
 
 use crate::chain::{Chain, CodeMaps, CodeView};
 use crate::exec::{self, Scratch};
@@ -28,7 +33,8 @@ use crate::interp::{CodeStore, recycle};
 use crate::keymemo::KeyMemo;
 use crate::receipt::Receipt;
 use crate::schedule::{
-    self, Builder, Dag, DagCells, DagScratch, Prep, Ready, Run, RunCells, RunParts,
+    self, Builder, ChunkBufs, Dag, DagScratch, KeyTable, Prep, Ready, Run, RunCells, RunInput,
+    WorkTimes,
 };
 use crate::state::{SHARDS, Storage};
 use crate::{BlockContext, Transaction};
@@ -377,6 +383,10 @@ impl Executor {
 struct Worker {
     /// The interpreter's and the access set's buffers.
     scratch: Scratch,
+    /// The access sets, key cells and predecessors of the chunk it holds.
+    chunk: ChunkBufs,
+    /// Its access and DAG time in the last run.
+    times: WorkTimes,
 }
 
 /// Locks worker `i`'s buffers (a poisoned lock only means an earlier block panicked
@@ -430,13 +440,13 @@ fn sequential(
     }
 }
 
-/// The parallel executor (see the module documentation).
 /// The parallel executor's buffers reused across blocks.
 #[derive(Debug, Default)]
 struct BlockBufs {
-    /// Access sets and key ids, one per transaction.
+    /// Access sets of the probe (and of every transaction, for the statistics of a
+    /// block that runs in order).
     preps: Vec<Prep>,
-    /// The entry points, recycled across blocks (empty between them).
+    /// The probe's entry points, recycled across blocks (empty between them).
     ready: Vec<Ready<'static>>,
     dag: DagScratch,
     cells: RunCells,
@@ -456,6 +466,7 @@ struct Policy {
     always_parallel: bool,
 }
 
+/// The parallel executor (see the module documentation).
 fn parallel(
     pool: &rayon::ThreadPool,
     workers: &[Mutex<Worker>],
@@ -470,12 +481,18 @@ fn parallel(
     preps.truncate(txs.len());
     preps.resize_with(txs.len(), Prep::default);
     let mut ready: Vec<Ready<'_>> = recycle(std::mem::take(&mut bufs.ready));
-    ready.resize_with(txs.len(), || Err(None));
-    // The probe: its transactions stay prepared for the access phase.
+    // The probe: its transactions stay prepared for the first run.
     let probed = if policy.always_parallel {
         0
     } else {
-        match probe(workers, code, txs, preps, &mut ready, &mut bufs.dag) {
+        let found = probe(
+            workers,
+            code,
+            txs,
+            (preps, &mut ready),
+            (&mut bufs.dag, &bufs.cells.table),
+        );
+        match found {
             Probe::Parallel(n) => n,
             Probe::Serial(prepared) => {
                 bufs.ready = recycle(ready);
@@ -484,8 +501,10 @@ fn parallel(
             }
         }
     };
-    let threads = workers.len();
-    let mut phases = Phases::default();
+    let mut phases = Phases {
+        dag: t0.elapsed(),
+        ..Phases::default()
+    };
     let mut stats = BlockStats {
         txs: txs.len(),
         ran: Ran::Parallel,
@@ -494,84 +513,51 @@ fn parallel(
         fallback_runs: 0,
         phases,
     };
-
-    // 1. access: every transaction prepared once, by all workers (those of the probe
-    // already are).
-    let preps = &mut bufs.preps;
-    let rest = txs.len().saturating_sub(probed);
-    let chunk = rest.div_ceil(threads).max(1);
-    pool.scope(|s| {
-        let chunks = preps
-            .get_mut(probed..)
-            .unwrap_or_default()
-            .chunks_mut(chunk)
-            .zip(
-                ready
-                    .get_mut(probed..)
-                    .unwrap_or_default()
-                    .chunks_mut(chunk),
-            )
-            .zip(txs.get(probed..).unwrap_or_default().chunks(chunk));
-        for (w, ((preps, ready), ins)) in chunks.enumerate() {
-            s.spawn(move |_| {
-                let mut worker = lock(workers, w);
-                let memo = &mut worker.scratch.bufs.memo;
-                let view = CodeView::of(code);
-                for ((p, r), tx) in preps.iter_mut().zip(ready.iter_mut()).zip(ins) {
-                    *r = prep_one(&view, tx, p, memo);
-                }
-            });
-        }
-    });
-    phases.access = t0.elapsed();
-
-    // 2-4, per run between barriers.
     let mut receipts: Vec<Receipt> = Vec::with_capacity(txs.len());
     let mut graph = Graph::default();
+    // Runs up to each barrier, then the barrier alone.
     let mut at = 0;
     while at < txs.len() {
-        let end = preps
-            .get(at..)
-            .unwrap_or(&[])
-            .iter()
-            .position(|p| p.access.has_whole())
-            .map_or(txs.len(), |i| at + i);
-        if end > at {
-            let run = RunInput {
-                preps: preps.get(at..end).unwrap_or(&[]),
-                ready: ready.get(at..end).unwrap_or(&[]),
-                txs: txs.get(at..end).unwrap_or(&[]),
-                offset: at,
-            };
-            let out = Output {
-                phases: &mut phases,
-                stats: &mut stats,
-                receipts: &mut receipts,
-                graph: &mut graph,
-            };
-            run_parallel(
-                pool,
-                workers,
-                &mut bufs.dag,
-                &mut bufs.cells,
-                policy,
-                code,
-                storage,
-                block,
-                run,
-                out,
-            );
-        }
-        if let (Some(p), Some(r), Some(tx)) = (preps.get(end), ready.get(end), txs.get(end)) {
-            // A barrier: everything before it is committed; it runs alone.
-            let t = Instant::now();
-            stats.barriers += 1;
-            let scratch = &mut lock(workers, 0).scratch;
-            receipts.push(run_one(scratch, code, storage, block, tx, p, r));
-            graph.barriers.push(end);
-            phases.execute += t.elapsed();
-        }
-        at = end + 1;
+        let pre = at..probed.max(at);
+        let run = RunSlice {
+            txs: txs.get(at..).unwrap_or(&[]),
+            pre: bufs.preps.get(pre.clone()).unwrap_or(&[]),
+            pre_ready: ready.get(pre).unwrap_or(&[]),
+            offset: at,
+        };
+        let out = Output {
+            phases: &mut phases,
+            stats: &mut stats,
+            receipts: &mut receipts,
+            graph: &mut graph,
+        };
+        let shared = Shared {
+            pool,
+            workers,
+            code,
+            block,
+        };
+        let t = at + run_parallel(shared, &mut bufs.dag, &mut bufs.cells, storage, run, out);
+        let Some(tx) = txs.get(t) else {
+            break;
+        };
+        // A barrier: everything before it is committed; it runs alone.
+        let started = Instant::now();
+        stats.barriers += 1;
+        let scratch = &mut lock(workers, 0).scratch;
+        let receipt = match (bufs.preps.get(t), ready.get(t)) {
+            (Some(p), Some(r)) if t < probed => run_one(scratch, code, storage, block, tx, p, r),
+            _ => {
+                let mut p = Prep::default();
+                let view = CodeView::of(code);
+                let r = schedule::prepare(&view, tx, &mut p, &mut scratch.bufs.memo);
+                run_one(scratch, code, storage, block, tx, &p, &r)
+            }
+        };
+        receipts.push(receipt);
+        graph.barriers.push(t);
+        phases.execute += started.elapsed();
+        at = t + 1;
     }
     bufs.ready = recycle(ready);
     stats.phases = phases;
@@ -580,29 +566,6 @@ fn parallel(
         stats,
         graph: Some(graph),
     }
-}
-
-/// Prepares `tx` for the parallel executor: its entry point (or the receipt of a
-/// transaction that cannot run), its access set, the key id and the value width of
-/// each entry.
-fn prep_one<'c>(
-    view: &CodeView<'c>,
-    tx: &Transaction,
-    p: &mut Prep,
-    memo: &mut KeyMemo,
-) -> Ready<'c> {
-    let ready = exec::prepare(view.module_at(&tx.to), tx, &mut p.access, memo).map_err(Some);
-    p.keys.clear();
-    p.keys
-        .extend(p.access.entries().iter().map(schedule::key_id));
-    p.words.clear();
-    p.words.extend(p.access.entries().iter().map(|e| {
-        view.module_at(&e.contract)
-            .and_then(|m| m.field_words.get(usize::from(e.field)))
-            .copied()
-            .unwrap_or(0)
-    }));
-    ready
 }
 
 /// What the probe found.
@@ -621,30 +584,39 @@ fn probe<'c>(
     workers: &[Mutex<Worker>],
     code: &CodeMaps<'c>,
     txs: &[Transaction],
-    preps: &mut [Prep],
-    ready: &mut [Ready<'c>],
-    dag_scratch: &mut DagScratch,
+    (preps, ready): (&mut [Prep], &mut Vec<Ready<'c>>),
+    (dag_scratch, table): (&mut DagScratch, &KeyTable),
 ) -> Probe {
     if txs.len() < MIN_PARALLEL_TXS {
         return Probe::Serial(0);
     }
     let n = PROBE.min(txs.len());
-    let (Some(probe), Some(probe_ready)) = (preps.get_mut(..n), ready.get_mut(..n)) else {
+    ready.clear();
+    let Some(probe) = preps.get_mut(..n) else {
         return Probe::Parallel(0);
     };
     {
         let mut worker = lock(workers, 0);
         let view = CodeView::of(code);
-        for ((p, r), tx) in probe.iter_mut().zip(probe_ready).zip(txs) {
-            *r = prep_one(&view, tx, p, &mut worker.scratch.bufs.memo);
+        for (p, tx) in probe.iter_mut().zip(txs) {
+            ready.push(schedule::prepare(
+                &view,
+                tx,
+                p,
+                &mut worker.scratch.bufs.memo,
+            ));
         }
     }
     if probe.iter().any(|p| p.access.has_whole()) {
         return Probe::Parallel(n);
     }
-    let dag = DagCells::new(probe);
-    let mut b = Builder::new(probe, &dag, dag_scratch);
-    b.build_to(n);
+    let mut b = Builder::new(dag_scratch, table, n, n * 2).with_depth();
+    let (mut cells, mut preds) = (Vec::new(), Vec::new());
+    for p in probe.iter() {
+        cells.clear();
+        preds.clear();
+        b.insert(p, &mut cells, &mut preds);
+    }
     if n as f64 / f64::from(b.depth.max(1)) < MIN_BOUND {
         Probe::Serial(n)
     } else {
@@ -677,13 +649,19 @@ fn serial_block(
             None => own.insert(KeyMemo::default()),
         };
         let scratch = &mut first.scratch;
-        let dag_scratch = &mut bufs.dag;
-        pool.install(|| {
-            rayon::join(
-                || sequential(scratch, code, storage, block, txs),
-                || conflict_graph(code, txs, preps, prepared, dag_scratch, memo),
-            )
-        })
+        let dag = (&mut bufs.dag, &bufs.cells.table);
+        // The block runs on the calling thread, as on the sequential executor; the
+        // graph is built on the pool meanwhile.
+        let mut graph = None;
+        let outcome = pool.in_place_scope(|s| {
+            let graph = &mut graph;
+            s.spawn(move |_| {
+                *graph = Some(conflict_graph(code, txs, (preps, prepared), dag, memo));
+            });
+            sequential(scratch, code, storage, block, txs)
+        });
+        let graph = graph.unwrap_or_else(|| (Graph::default(), 0, 0, 0));
+        (outcome, graph)
     };
     outcome.graph = Some(graph);
     outcome.stats = BlockStats {
@@ -708,16 +686,16 @@ fn serial_block(
 fn conflict_graph(
     code: &CodeMaps<'_>,
     txs: &[Transaction],
-    preps: &mut [Prep],
-    prepared: usize,
-    dag_scratch: &mut DagScratch,
+    (preps, prepared): (&mut [Prep], usize),
+    (dag_scratch, table): (&mut DagScratch, &KeyTable),
     memo: &mut KeyMemo,
 ) -> (Graph, usize, usize, usize) {
     let view = CodeView::of(code);
     for (p, tx) in preps.iter_mut().zip(txs).skip(prepared) {
-        drop(prep_one(&view, tx, p, memo));
+        drop(schedule::prepare(&view, tx, p, memo));
     }
     let (mut graph, mut edges, mut runs) = (Graph::default(), 0, 0);
+    let (mut cells, mut preds) = (Vec::new(), Vec::new());
     let mut at = 0;
     while at < preps.len() {
         let rest = preps.get(at..).unwrap_or(&[]);
@@ -726,13 +704,15 @@ fn conflict_graph(
             .position(|p| p.access.has_whole())
             .map_or(preps.len(), |i| at + i);
         if end > at {
-            let run = preps.get(at..end).unwrap_or(&[]);
-            let dag = DagCells::new(run);
-            let mut b = Builder::new(run, &dag, dag_scratch);
-            b.build_to(run.len());
+            let mut b = Builder::new(dag_scratch, table, end - at, (end - at) * 2);
+            for p in preps.get(at..end).unwrap_or(&[]) {
+                cells.clear();
+                preds.clear();
+                b.insert(p, &mut cells, &mut preds);
+            }
             edges += b.edges;
             runs += 1;
-            graph.runs.push((at, dag.freeze(run)));
+            graph.runs.push((at, b.finish()));
         }
         if end < preps.len() {
             graph.barriers.push(end);
@@ -743,6 +723,15 @@ fn conflict_graph(
     (graph, edges, barriers, runs)
 }
 
+/// What every run of a block shares.
+#[derive(Clone, Copy)]
+struct Shared<'s, 'c> {
+    pool: &'s rayon::ThreadPool,
+    workers: &'s [Mutex<Worker>],
+    code: &'s CodeMaps<'c>,
+    block: BlockContext,
+}
+
 /// Where a run's results go.
 struct Output<'o> {
     phases: &'o mut Phases,
@@ -751,11 +740,12 @@ struct Output<'o> {
     graph: &'o mut Graph,
 }
 
-/// One run between barriers.
-struct RunInput<'p, 'm> {
-    preps: &'p [Prep],
-    ready: &'p [Ready<'m>],
+/// One run: the block from `offset` on, up to its first barrier.
+struct RunSlice<'p, 'm> {
     txs: &'p [Transaction],
+    /// The access sets the probe prepared of the run's first transactions.
+    pre: &'p [Prep],
+    pre_ready: &'p [Ready<'m>],
     /// The block index of the run's first transaction.
     offset: usize,
 }
@@ -783,23 +773,26 @@ fn run_one<C: CodeStore + ?Sized>(
     receipt
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs the block from `run.offset` on every worker up to its first barrier, then
+/// merges the run's key table into the world; returns how many transactions ran.
 fn run_parallel(
-    pool: &rayon::ThreadPool,
-    workers: &[Mutex<Worker>],
+    shared: Shared<'_, '_>,
     dag_scratch: &mut DagScratch,
     cells: &mut RunCells,
-    policy: Policy,
-    code: &CodeMaps<'_>,
     storage: &mut Storage,
-    block: BlockContext,
-    run: RunInput<'_, '_>,
+    run: RunSlice<'_, '_>,
     out: Output<'_>,
-) {
-    let RunInput {
-        preps,
-        ready,
+) -> usize {
+    let Shared {
+        pool,
+        workers,
+        code,
+        block,
+    } = shared;
+    let RunSlice {
         txs,
+        pre,
+        pre_ready,
         offset,
     } = run;
     let Output {
@@ -809,69 +802,55 @@ fn run_parallel(
         graph,
     } = out;
     let t = Instant::now();
-    let dag = DagCells::new(preps);
-    let mut builder = Builder::new(preps, &dag, dag_scratch);
-    builder.build_to(PROBE);
-    let probe_bound = builder.built() as f64 / f64::from(builder.depth.max(1));
-    phases.dag += t.elapsed();
-
-    let t = Instant::now();
-    if !policy.always_parallel && (txs.len() < MIN_PARALLEL_TXS || probe_bound < MIN_BOUND) {
-        // In order on this thread, while another worker builds the rest of the DAG.
-        stats.fallback_runs += 1;
-        let scratch = &mut lock(workers, 0).scratch;
-        let store = &mut *storage;
-        let mine = &mut *receipts;
-        pool.install(|| {
-            rayon::join(
-                || {
-                    for ((tx, p), r) in txs.iter().zip(preps).zip(ready) {
-                        mine.push(run_one(scratch, code, store, block, tx, p, r));
-                    }
-                },
-                || builder.build_to(txs.len()),
-            )
-        });
-        phases.execute += t.elapsed();
-        stats.edges += builder.edges;
-        graph.runs.push((offset, dag.freeze(preps)));
-        return;
-    }
-    let groups = workers.len().clamp(1, SHARDS);
-    let edges = {
-        let parts = RunParts {
-            dag: &dag,
-            builder,
-            preps,
-            ready,
+    let (end, times) = {
+        let input = RunInput {
+            txs,
+            pre,
+            pre_ready,
+            base: &*storage,
+            block,
         };
-        let run = Run::new(parts, txs, storage, block, cells);
-        pool.broadcast(|ctx| {
-            let scratch = &mut lock(workers, ctx.index()).scratch;
-            run.work(&mut scratch.bufs, &CodeView::of(code));
+        let run = Run::new(input, cells, dag_scratch);
+        // The calling thread is worker 0; the pool's threads join it.
+        let work = |i: usize| {
+            let mut worker = lock(workers, i);
+            let Worker {
+                scratch,
+                chunk,
+                times,
+            } = &mut *worker;
+            *times = run.work(&mut scratch.bufs, chunk, &CodeView::of(code));
+        };
+        pool.in_place_scope(|s| {
+            for i in 1..workers.len() {
+                let work = &work;
+                s.spawn(move |_| work(i));
+            }
+            work(0);
         });
-        run.dag_edges()
+        let times: Vec<WorkTimes> = (0..workers.len()).map(|i| lock(workers, i).times).collect();
+        (run.finish(), times)
     };
-    stats.edges += edges;
-    phases.execute += t.elapsed();
+    // The workers' access and DAG time, as a share of the run's wall time.
+    let wall = t.elapsed();
+    let n = u32::try_from(times.len().max(1)).unwrap_or(u32::MAX);
+    let access = times.iter().map(|w| w.access).sum::<Duration>() / n;
+    let dag = times.iter().map(|w| w.dag).sum::<Duration>() / n;
+    phases.access += access;
+    phases.dag += dag;
+    phases.execute += wall.saturating_sub(access + dag);
+    stats.edges += end.edges;
 
     let t = Instant::now();
-    let (table, keys) = (&cells.table, dag_scratch.keys());
-    pool.install(|| {
-        storage.commit_sharded(groups, |g, set| {
-            table.for_each_written(keys, g, groups, set);
-        });
+    let groups = workers.len().clamp(1, SHARDS);
+    let (table, keys) = (&cells.table, &*dag_scratch);
+    storage.commit_sharded(pool, groups, |g, set| {
+        table.for_each_written(keys.keys(), g, groups, set);
     });
-    let mut i = 0;
-    cells.take_receipts(|d| {
-        receipts.push(match d {
-            Some(r) => r,
-            None => schedule::failed_receipt(ready.get(i).unwrap_or(&Err(None))),
-        });
-        i += 1;
-    });
+    cells.take_receipts(pool, end.ran, receipts);
     phases.merge += t.elapsed();
-    graph.runs.push((offset, dag.freeze(preps)));
+    graph.runs.push((offset, end.dag));
+    end.ran
 }
 
 #[cfg(test)]
@@ -981,5 +960,98 @@ mod tests {
         let (out, digest) = run(&mut par, &chain, &txs);
         assert_eq!((out.receipts.clone(), digest), (seq.receipts, seq_digest));
         assert_eq!(out.stats.fallback_runs, 1);
+    }
+
+    /// A map contract: `put(k)` sets `m[k] = k`, `wipe()` declares every key of `m`
+    /// (a whole-map entry: a barrier) and does nothing.
+    fn map_module() -> braid_bytecode::Module {
+        use crate::testutil::{blk, func, key, map, module, own, ret_unit, rs};
+        use braid_bytecode::{Instr, KeyPattern, ValueType, Visibility, WordExpr};
+        let store = Instr::SStore {
+            field: 0,
+            key: rs(0, 1),
+            src: rs(0, 1),
+        };
+        let mut put = func(
+            "put",
+            Visibility::Pub,
+            &[ValueType::U64],
+            ValueType::unit(),
+            1,
+            vec![blk(vec![store], ret_unit())],
+        );
+        put.access = vec![own(true, 0, key(vec![WordExpr::Param(0)]))];
+        let mut wipe = func(
+            "wipe",
+            Visibility::Pub,
+            &[],
+            ValueType::unit(),
+            1,
+            vec![blk(Vec::new(), ret_unit())],
+        );
+        wipe.access = vec![own(true, 0, KeyPattern::Whole)];
+        module(
+            "Map",
+            vec![map("m", ValueType::U64, ValueType::U64)],
+            vec![put, wipe],
+        )
+    }
+
+    #[test]
+    fn a_transaction_that_cannot_run_has_no_access_set() {
+        // One worker holds every chunk in turn: transaction 3 (a barrier) leaves its
+        // whole-map set in the worker's slot 3, which transaction 7 (the next run's
+        // slot 3, to an address with no code) takes next. It must not inherit that
+        // set and become a second barrier.
+        let mut chain = new_chain(EngineKind::Interp);
+        let m = deploy(&mut chain, map_module(), Vec::new());
+        let txs: Vec<_> = (0..16u64)
+            .map(|i| match i {
+                3 => tx(DEPLOYER, m, "wipe", Vec::new(), GAS),
+                7 => tx(DEPLOYER, [0x77; 20], "put", vec![u(i)], GAS),
+                _ => tx(DEPLOYER, m, "put", vec![u(i)], GAS),
+            })
+            .collect();
+        let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
+        let mut par = Executor::parallel(1).expect("a pool").always_parallel();
+        let (out, digest) = run(&mut par, &chain, &txs);
+        assert_eq!((out.receipts.clone(), digest), (seq.receipts, seq_digest));
+        assert!(!out.receipts.get(7).expect("16 receipts").is_success());
+        assert_eq!(out.stats.barriers, 1, "only the wipe is a barrier");
+    }
+
+    #[test]
+    fn barriers_anywhere_in_a_chunk_end_their_runs() {
+        // Whole-map transactions at every offset within a chunk, back to back, first
+        // and last, with transactions that cannot run between them: each is a
+        // barrier, and every thread count gives the sequential result.
+        let mut chain = new_chain(EngineKind::Interp);
+        let m = deploy(&mut chain, map_module(), Vec::new());
+        let wipes = [0u64, 5, 6, 13, 21, 22, 23, 40, 47, 64, 99, 127];
+        let txs: Vec<_> = (0..128u64)
+            .map(|i| {
+                if wipes.contains(&i) {
+                    tx(DEPLOYER, m, "wipe", Vec::new(), GAS)
+                } else if i % 11 == 0 {
+                    tx(DEPLOYER, [0x77; 20], "put", vec![u(i)], GAS)
+                } else {
+                    tx([(i % 7) as u8 + 1; 20], m, "put", vec![u(i % 9)], GAS)
+                }
+            })
+            .collect();
+        let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
+        for threads in [1, 2, 3] {
+            let mut par = Executor::parallel(threads)
+                .expect("a pool")
+                .always_parallel();
+            for _ in 0..3 {
+                let (out, digest) = run(&mut par, &chain, &txs);
+                assert_eq!(out.receipts, seq.receipts, "{threads} threads");
+                assert_eq!(digest, seq_digest);
+                assert_eq!(out.stats.barriers, wipes.len());
+            }
+        }
+        let stored = |d: [u8; 32]| d != run(&mut Executor::sequential(), &chain, &[]).1;
+        assert!(stored(seq_digest), "the puts changed the world");
     }
 }

@@ -261,7 +261,8 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
         }
     }
 
-    /// Fails with `AccessViolation` unless the access set allows the access.
+    /// The index of the access-set entry that allows the access; `AccessViolation`
+    /// when none does.
     fn check_access(
         &self,
         module: &VerifiedModule,
@@ -269,9 +270,9 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
         field: u16,
         key: U256,
         write: bool,
-    ) -> Result<(), Failure> {
-        if self.access.allows(self_addr, field, key, write) {
-            return Ok(());
+    ) -> Result<usize, Failure> {
+        if let Some(entry) = self.access.find(self_addr, field, key, write) {
+            return Ok(entry);
         }
         let module = &module.module;
         let field_name = module
@@ -304,14 +305,15 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
         key: U256,
         dst: &mut [U256],
     ) -> Result<(), Failure> {
-        self.check_access(module, self_addr, field, key, false)?;
+        let entry = self.check_access(module, self_addr, field, key, false)?;
         for (word, out) in (0u16..).zip(dst.iter_mut()) {
-            *out = self.storage.read(&SlotKey {
+            let slot = SlotKey {
                 contract: *self_addr,
                 field,
                 key,
                 word,
-            });
+            };
+            *out = self.storage.read_entry(&slot, entry);
         }
         if let Some(t) = &mut self.trace {
             t.access(false, *self_addr, field, dst);

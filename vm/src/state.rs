@@ -105,6 +105,14 @@ impl Hash for SlotKey {
 pub trait StateRead {
     /// The current value of a slot (zero when absent).
     fn storage(&self, key: &SlotKey) -> U256;
+
+    /// The value of a slot whose read the running transaction's access-set entry
+    /// `entry` allowed: a hint for a view that keeps data per entry (the parallel
+    /// executor's key table); the same value as [`StateRead::storage`].
+    fn storage_entry(&self, key: &SlotKey, entry: usize) -> U256 {
+        let _ = entry;
+        self.storage(key)
+    }
 }
 
 /// The world: storage, the code hash deployed at each address, and how many contracts
@@ -265,11 +273,11 @@ impl Storage {
         self.shards.iter().flat_map(|m| m.iter())
     }
 
-    /// Commits a block's writes, one final value per slot, with `groups` threads
-    /// of the current rayon pool: thread `g` owns the shards `s` with
-    /// `s % groups == g` and calls `writes(g, set)`, which must call
+    /// Commits a block's writes, one final value per slot, with `groups` threads:
+    /// the calling thread and jobs spawned on `pool`. Thread `g` owns the shards
+    /// `s` with `s % groups == g` and calls `writes(g, set)`, which must call
     /// `set(shard, slot, value)` for exactly the writes that fall in those shards.
-    pub fn commit_sharded<W>(&mut self, groups: usize, writes: W)
+    pub fn commit_sharded<W>(&mut self, pool: &rayon::ThreadPool, groups: usize, writes: W)
     where
         W: Fn(usize, &mut dyn FnMut(usize, SlotKey, U256)) + Sync,
     {
@@ -281,15 +289,21 @@ impl Storage {
             }
         }
         let writes = &writes;
-        rayon::scope(|s| {
-            for (g, mut maps) in owned.into_iter().enumerate() {
-                s.spawn(move |_| {
-                    writes(g, &mut |shard, key, value| {
-                        if let Some(m) = maps.get_mut(shard / n) {
-                            set_slot(m, key, value);
-                        }
-                    });
-                });
+        let commit = move |g: usize, mut maps: Vec<&mut StorageMap>| {
+            writes(g, &mut |shard, key, value| {
+                if let Some(m) = maps.get_mut(shard / n) {
+                    set_slot(m, key, value);
+                }
+            });
+        };
+        let mut groups = owned.into_iter().enumerate();
+        let first = groups.next();
+        pool.in_place_scope(|s| {
+            for (g, maps) in groups {
+                s.spawn(move |_| commit(g, maps));
+            }
+            if let Some((g, maps)) = first {
+                commit(g, maps);
             }
         });
     }
@@ -394,21 +408,18 @@ mod tests {
         let digest_with = |groups: usize| {
             let mut w = WorldState::new();
             w.set(slot(3, 1, 5, 0), U256::from(99));
-            let storage = &mut w.storage;
-            rayon::ThreadPoolBuilder::new()
+            let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(2)
                 .build()
-                .expect("a pool")
-                .install(|| {
-                    storage.commit_sharded(groups, |g, set| {
-                        for (k, v) in &writes {
-                            let shard = shard_of(k);
-                            if shard % groups == g {
-                                set(shard, *k, *v);
-                            }
-                        }
-                    });
-                });
+                .expect("a pool");
+            w.storage.commit_sharded(&pool, groups, |g, set| {
+                for (k, v) in &writes {
+                    let shard = shard_of(k);
+                    if shard % groups == g {
+                        set(shard, *k, *v);
+                    }
+                }
+            });
             w.digest()
         };
         let one = digest_with(1);

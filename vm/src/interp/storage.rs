@@ -123,6 +123,15 @@ impl<'a, S: StateRead + ?Sized> TxStorage<'a, S> {
         }
     }
 
+    /// [`TxStorage::read`] of a slot whose read the access-set entry `entry`
+    /// allowed (a hint the base may use to find the slot faster).
+    pub fn read_entry(&self, key: &SlotKey, entry: usize) -> U256 {
+        match self.writes.get(key) {
+            Some(v) => v,
+            None => self.base.storage_entry(key, entry),
+        }
+    }
+
     /// Buffers a write (zero means delete when committed).
     pub fn write(&mut self, key: SlotKey, value: U256) {
         self.writes.insert(key, value);
