@@ -44,7 +44,7 @@ use crate::{Address, BlockContext};
 use braid_bytecode::U256;
 use crossbeam_utils::CachePadded;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -560,8 +560,13 @@ impl KeyTable {
 /// The per-transaction cells of a run and the key table, reused across blocks.
 #[derive(Debug, Default)]
 pub(crate) struct RunCells {
-    /// Each transaction's receipt, set when it is done.
-    done: Vec<OnceLock<Receipt>>,
+    /// Whether each transaction is done: dense, so that waiting on predecessors
+    /// touches few cache lines. Set (release) after its receipt and key-table
+    /// cells are stored.
+    done: Vec<AtomicBool>,
+    /// Each transaction's receipt, stored by the worker that ran it (one lock per
+    /// transaction, never contended).
+    receipts: Vec<Mutex<Option<Receipt>>>,
     /// The block's key table.
     pub(crate) table: KeyTable,
 }
@@ -569,10 +574,10 @@ pub(crate) struct RunCells {
 impl RunCells {
     /// Sizes the cells for `txs` transactions, all empty, and starts a key-table run.
     fn reset(&mut self, txs: usize) {
-        for d in &mut self.done {
-            d.take();
-        }
-        self.done.resize_with(txs, OnceLock::new);
+        self.done.clear();
+        self.done.resize_with(txs, AtomicBool::default);
+        // Not cleared: every slot the merge takes is stored by this run first.
+        self.receipts.resize_with(txs, Mutex::default);
         self.table.start();
     }
 
@@ -586,11 +591,15 @@ impl RunCells {
         out: &mut Vec<Receipt>,
     ) {
         use rayon::prelude::*;
-        let done = self.done.get_mut(..n).unwrap_or_default();
+        let done = self.receipts.get_mut(..n).unwrap_or_default();
         // Every transaction before the run's end was run; `None` only if a worker
         // died, which the pool would have reported.
-        let take =
-            |d: &mut OnceLock<Receipt>| d.take().unwrap_or_else(|| failed_receipt(&Err(None)));
+        let take = |d: &mut Mutex<Option<Receipt>>| {
+            d.get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+                .unwrap_or_else(|| failed_receipt(&Err(None)))
+        };
         if out.is_empty() {
             pool.install(|| done.par_iter_mut().map(take).collect_into_vec(out));
         } else {
@@ -652,7 +661,8 @@ pub(crate) struct Run<'a, 'm> {
     /// The builder, locked by the chunk whose turn it is.
     builder: Mutex<Builder<'a>>,
     table: &'a KeyTable,
-    done: &'a [OnceLock<Receipt>],
+    done: &'a [AtomicBool],
+    receipts: &'a [Mutex<Option<Receipt>>],
 }
 
 /// What a finished run leaves.
@@ -685,6 +695,7 @@ impl<'a, 'm> Run<'a, 'm> {
             builder: Mutex::new(builder),
             table: &cells.table,
             done: &cells.done,
+            receipts: &cells.receipts,
         }
     }
 
@@ -817,7 +828,11 @@ impl<'a, 'm> Run<'a, 'm> {
         bufs: &mut Buffers,
         view: &CodeView<'m>,
     ) {
-        let (Some(tx), Some(slot)) = (self.input.txs.get(t), self.done.get(t)) else {
+        let (Some(tx), Some(done), Some(slot)) = (
+            self.input.txs.get(t),
+            self.done.get(t),
+            self.receipts.get(t),
+        ) else {
             return;
         };
         for &p in preds {
@@ -840,9 +855,10 @@ impl<'a, 'm> Run<'a, 'm> {
         if receipt.is_success() {
             self.store_writes(mine, bufs, &mut receipt);
         }
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(receipt);
         // Publishing is a release: the cells stored above are visible to every
         // transaction that sees this one done.
-        let _ = slot.set(receipt);
+        done.store(true, Ordering::Release);
     }
 
     /// Stores a successful transaction's writes in their key-table cells. A write
@@ -879,12 +895,9 @@ fn backoff(spins: &mut u32) {
 
 /// Waits until a transaction is done (it was inserted earlier, so it is running or
 /// about to).
-fn wait(cell: &OnceLock<Receipt>) -> &Receipt {
+fn wait(done: &AtomicBool) {
     let mut spins = 0u32;
-    loop {
-        if let Some(d) = cell.get() {
-            return d;
-        }
+    while !done.load(Ordering::Acquire) {
         backoff(&mut spins);
     }
 }
