@@ -608,18 +608,31 @@ fn independent(name: &str, chain: &Chain, txs: &[Transaction]) {
 
 #[inline(never)]
 fn counted_sequential(chain: &Chain, txs: &[Transaction]) -> [u8; 32] {
-    let mut c = chain.clone();
     let mut ex = braid_vm::Executor::sequential();
-    ex.execute(&mut c, BLOCK, txs).expect("fits");
-    c.digest()
+    counted_blocks(&mut ex, chain, txs)
+}
+
+/// Runs the block `BRAID_BENCH_COUNT_BLOCKS` times (default 1) on `ex`, each on a
+/// fresh clone of `chain`: the count of two runs less the count of one is the
+/// steady cost of a block, without the executor's first-use allocations.
+fn counted_blocks(ex: &mut braid_vm::Executor, chain: &Chain, txs: &[Transaction]) -> [u8; 32] {
+    let n: usize = std::env::var("BRAID_BENCH_COUNT_BLOCKS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let mut digest = [0; 32];
+    for _ in 0..n {
+        let mut c = chain.clone();
+        ex.execute(&mut c, BLOCK, txs).expect("fits");
+        digest = c.digest();
+    }
+    digest
 }
 
 #[inline(never)]
 fn counted_parallel(chain: &Chain, txs: &[Transaction]) -> [u8; 32] {
-    let mut c = chain.clone();
     let mut ex = braid_vm::Executor::parallel(1).expect("a pool");
-    ex.execute(&mut c, BLOCK, txs).expect("fits");
-    c.digest()
+    counted_blocks(&mut ex, chain, txs)
 }
 
 fn main() {

@@ -513,7 +513,11 @@ fn parallel(
         fallback_runs: 0,
         phases,
     };
-    let mut receipts: Vec<Receipt> = Vec::with_capacity(txs.len());
+    // Every receipt is written in place: by the run that runs it, or for a barrier
+    // by this thread.
+    let mut receipts: Vec<Receipt> = std::iter::repeat_with(Receipt::placeholder)
+        .take(txs.len())
+        .collect();
     let mut graph = Graph::default();
     // Runs up to each barrier, then the barrier alone.
     let mut at = 0;
@@ -554,7 +558,9 @@ fn parallel(
                 run_one(scratch, code, storage, block, tx, &p, &r)
             }
         };
-        receipts.push(receipt);
+        if let Some(slot) = receipts.get_mut(t) {
+            *slot = receipt;
+        }
         graph.barriers.push(t);
         phases.execute += started.elapsed();
         at = t + 1;
@@ -736,7 +742,8 @@ struct Shared<'s, 'c> {
 struct Output<'o> {
     phases: &'o mut Phases,
     stats: &'o mut BlockStats,
-    receipts: &'o mut Vec<Receipt>,
+    /// The block's receipts (the run writes its own, from its offset on).
+    receipts: &'o mut [Receipt],
     graph: &'o mut Graph,
 }
 
@@ -809,6 +816,7 @@ fn run_parallel(
             pre_ready,
             base: &*storage,
             block,
+            receipts: receipts.get_mut(offset..).unwrap_or_default(),
         };
         let run = Run::new(input, cells, dag_scratch);
         // The calling thread is worker 0; the pool's threads join it.
@@ -847,7 +855,6 @@ fn run_parallel(
     storage.commit_sharded(pool, groups, |g, set| {
         table.for_each_written(keys.keys(), g, groups, set);
     });
-    cells.take_receipts(pool, end.ran, receipts);
     phases.merge += t.elapsed();
     graph.runs.push((offset, end.dag));
     end.ran

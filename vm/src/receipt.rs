@@ -135,6 +135,21 @@ pub struct Receipt {
 }
 
 impl Receipt {
+    /// A receipt to be overwritten (a succeeded call that used no gas and returned
+    /// nothing): what a block's receipt vector holds before its transaction runs.
+    /// Allocates nothing.
+    pub(crate) fn placeholder() -> Receipt {
+        Receipt {
+            status: Ok(()),
+            gas_used: 0,
+            ret: Vec::new(),
+            ret_type: ValueType::unit(),
+            events: Vec::new(),
+            stack: Vec::new(),
+            trace: None,
+        }
+    }
+
     /// A receipt for a transaction that failed before running any code.
     pub fn failed(failure: Failure, gas_used: u64, ret_type: ValueType) -> Receipt {
         Receipt {

@@ -564,9 +564,6 @@ pub(crate) struct RunCells {
     /// touches few cache lines. Set (release) after its receipt and key-table
     /// cells are stored.
     done: Vec<AtomicBool>,
-    /// Each transaction's receipt, stored by the worker that ran it (one lock per
-    /// transaction, never contended).
-    receipts: Vec<Mutex<Option<Receipt>>>,
     /// The block's key table.
     pub(crate) table: KeyTable,
 }
@@ -576,37 +573,7 @@ impl RunCells {
     fn reset(&mut self, txs: usize) {
         self.done.clear();
         self.done.resize_with(txs, AtomicBool::default);
-        // Not cleared: every slot the merge takes is stored by this run first.
-        self.receipts.resize_with(txs, Mutex::default);
         self.table.start();
-    }
-
-    /// Appends the first `n` transactions' receipts to `out`, in block order, on
-    /// every thread of `pool` (a cold megabyte or two per block: one thread alone
-    /// would spend a few percent of the block here).
-    pub(crate) fn take_receipts(
-        &mut self,
-        pool: &rayon::ThreadPool,
-        n: usize,
-        out: &mut Vec<Receipt>,
-    ) {
-        use rayon::prelude::*;
-        let done = self.receipts.get_mut(..n).unwrap_or_default();
-        // Every transaction before the run's end was run; `None` only if a worker
-        // died, which the pool would have reported.
-        let take = |d: &mut Mutex<Option<Receipt>>| {
-            d.get_mut()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take()
-                .unwrap_or_else(|| failed_receipt(&Err(None)))
-        };
-        if out.is_empty() {
-            pool.install(|| done.par_iter_mut().map(take).collect_into_vec(out));
-        } else {
-            let mut more = Vec::new();
-            pool.install(|| done.par_iter_mut().map(take).collect_into_vec(&mut more));
-            out.append(&mut more);
-        }
     }
 }
 
@@ -646,6 +613,9 @@ pub(crate) struct RunInput<'a, 'm> {
     pub(crate) base: &'a Storage,
     /// The block.
     pub(crate) block: BlockContext,
+    /// Where the run's receipts go, in block order (as long as `txs`; the run
+    /// overwrites those it runs).
+    pub(crate) receipts: &'a mut [Receipt],
 }
 
 /// The shared state of one parallel run.
@@ -662,7 +632,9 @@ pub(crate) struct Run<'a, 'm> {
     builder: Mutex<Builder<'a>>,
     table: &'a KeyTable,
     done: &'a [AtomicBool],
-    receipts: &'a [Mutex<Option<Receipt>>],
+    /// The receipts, a slice per chunk, each locked by the worker that runs it
+    /// (never contended: a chunk has one worker).
+    receipts: Vec<Mutex<&'a mut [Receipt]>>,
 }
 
 /// What a finished run leaves.
@@ -678,11 +650,15 @@ pub(crate) struct RunEnd {
 impl<'a, 'm> Run<'a, 'm> {
     /// A run of `input` in `cells` (emptied first), its DAG built in `scratch`.
     pub(crate) fn new(
-        input: RunInput<'a, 'm>,
+        mut input: RunInput<'a, 'm>,
         cells: &'a mut RunCells,
         scratch: &'a mut DagScratch,
     ) -> Self {
         cells.reset(input.txs.len());
+        let receipts = std::mem::take(&mut input.receipts)
+            .chunks_mut(CLAIM)
+            .map(Mutex::new)
+            .collect();
         let cells: &'a RunCells = cells;
         // As many distinct keys as the last run had (the table grows if need be).
         let expected = scratch.run_keys.max(64);
@@ -695,7 +671,7 @@ impl<'a, 'm> Run<'a, 'm> {
             builder: Mutex::new(builder),
             table: &cells.table,
             done: &cells.done,
-            receipts: &cells.receipts,
+            receipts,
         }
     }
 
@@ -749,6 +725,10 @@ impl<'a, 'm> Run<'a, 'm> {
             times.access += t1 - t0;
             let stop = self.insert(first, last, chunk);
             times.dag += t1.elapsed();
+            let mut out = self
+                .receipts
+                .get(first / CLAIM)
+                .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
             for (i, t) in (first..stop).enumerate() {
                 let (Some(&(c0, p0)), Some(&(c1, p1))) =
                     (chunk.starts.get(i), chunk.starts.get(i + 1))
@@ -767,7 +747,15 @@ impl<'a, 'm> Run<'a, 'm> {
                     cells: chunk.cells.get(c0..c1).unwrap_or(&[]),
                 };
                 let preds = chunk.preds.get(p0..p1).unwrap_or(&[]);
-                self.run_one(t, mine, ready, preds, bufs, view);
+                let receipt = self.run_one(t, mine, ready, preds, bufs, view);
+                if let Some(slot) = out.as_mut().and_then(|o| o.get_mut(i)) {
+                    *slot = receipt;
+                }
+                if let Some(done) = self.done.get(t) {
+                    // Publishing is a release: the key-table cells stored by the
+                    // run are visible to every transaction that sees it done.
+                    done.store(true, Ordering::Release);
+                }
             }
             if stop < last {
                 return times;
@@ -818,7 +806,8 @@ impl<'a, 'm> Run<'a, 'm> {
         stop
     }
 
-    /// Waits for transaction `t`'s predecessors, runs it and publishes it.
+    /// Waits for transaction `t`'s predecessors, runs it and stores its writes in
+    /// the key table; its receipt (the caller publishes it done).
     fn run_one(
         &self,
         t: usize,
@@ -827,13 +816,9 @@ impl<'a, 'm> Run<'a, 'm> {
         preds: &[u32],
         bufs: &mut Buffers,
         view: &CodeView<'m>,
-    ) {
-        let (Some(tx), Some(done), Some(slot)) = (
-            self.input.txs.get(t),
-            self.done.get(t),
-            self.receipts.get(t),
-        ) else {
-            return;
+    ) -> Receipt {
+        let Some(tx) = self.input.txs.get(t) else {
+            return failed_receipt(&Err(None));
         };
         for &p in preds {
             if let Some(d) = self.done.get(p as usize) {
@@ -855,10 +840,7 @@ impl<'a, 'm> Run<'a, 'm> {
         if receipt.is_success() {
             self.store_writes(mine, bufs, &mut receipt);
         }
-        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(receipt);
-        // Publishing is a release: the cells stored above are visible to every
-        // transaction that sees this one done.
-        done.store(true, Ordering::Release);
+        receipt
     }
 
     /// Stores a successful transaction's writes in their key-table cells. A write
