@@ -848,7 +848,38 @@ impl<'a, 'm> Run<'a, 'm> {
     /// transaction instead, before any cell is touched.
     fn store_writes(&self, mine: Mine<'_>, bufs: &Buffers, receipt: &mut Receipt) {
         let writes = bufs.writes.entries();
-        if writes.iter().any(|(k, _)| mine.cell(k).is_none()) {
+        // Each write's cell, found once (the words of one value are consecutive
+        // writes under one key, so its entry is looked up once); a transaction
+        // writing more than this stack buffer holds looks its cells up twice.
+        let mut found = [0usize; 32];
+        let mut last: Option<(SlotKey, usize)> = None;
+        let mut cell_of = |k: &SlotKey| {
+            let j = match last {
+                Some((p, j))
+                    if p.key == k.key && p.field == k.field && p.contract == k.contract =>
+                {
+                    j
+                }
+                _ => mine.prep.access.position(&k.contract, k.field, k.key)?,
+            };
+            last = Some((*k, j));
+            mine.word_cell(j, k.word)
+        };
+        let mut missing = false;
+        for (i, (k, _)) in writes.iter().enumerate() {
+            match cell_of(k) {
+                Some(c) => {
+                    if let Some(slot) = found.get_mut(i) {
+                        *slot = c;
+                    }
+                }
+                None => {
+                    missing = true;
+                    break;
+                }
+            }
+        }
+        if missing {
             *receipt = Receipt::failed(
                 Failure::Internal("a write outside the key table".to_string()),
                 receipt.gas_used,
@@ -856,8 +887,12 @@ impl<'a, 'm> Run<'a, 'm> {
             );
             return;
         }
-        for (k, v) in writes {
-            if let Some(c) = mine.cell(k) {
+        for (i, (k, v)) in writes.iter().enumerate() {
+            let c = match found.get(i) {
+                Some(&c) => Some(c),
+                None => cell_of(k),
+            };
+            if let Some(c) = c {
                 self.table.set(c, v, shard_of(k));
             }
         }
@@ -893,15 +928,6 @@ struct Mine<'r> {
 }
 
 impl Mine<'_> {
-    /// The key-table cell of `key`, from its entry in the access set.
-    fn cell(&self, key: &SlotKey) -> Option<usize> {
-        let j = self
-            .prep
-            .access
-            .position(&key.contract, key.field, key.key)?;
-        self.word_cell(j, key.word)
-    }
-
     /// Cell of word `word` of entry `j`, if the entry's value has that word.
     fn word_cell(&self, j: usize, word: u16) -> Option<usize> {
         let words = *self.prep.words.get(j)?;
