@@ -421,8 +421,10 @@ fn index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(NONE - 1)
 }
 
-/// One word of the key table.
+/// One word of the key table, on its own cache line: cells of keys met in
+/// neighbouring chunks are written by different workers at the same time.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 struct WordCell {
     /// The value's limbs, least significant first.
     limbs: [AtomicU64; 4],
@@ -560,10 +562,10 @@ impl KeyTable {
 /// The per-transaction cells of a run and the key table, reused across blocks.
 #[derive(Debug, Default)]
 pub(crate) struct RunCells {
-    /// Whether each transaction is done: dense, so that waiting on predecessors
-    /// touches few cache lines. Set (release) after its receipt and key-table
-    /// cells are stored.
-    done: Vec<AtomicBool>,
+    /// Whether each transaction is done, a cache line per chunk: only the chunk's
+    /// worker writes it, so the workers never write one line. Set (release) after
+    /// the transaction's key-table cells are stored.
+    done: Vec<CachePadded<[AtomicBool; CLAIM]>>,
     /// The block's key table.
     pub(crate) table: KeyTable,
 }
@@ -572,7 +574,7 @@ impl RunCells {
     /// Sizes the cells for `txs` transactions, all empty, and starts a key-table run.
     fn reset(&mut self, txs: usize) {
         self.done.clear();
-        self.done.resize_with(txs, AtomicBool::default);
+        self.done.resize_with(txs.div_ceil(CLAIM), Default::default);
         self.table.start();
     }
 }
@@ -628,13 +630,14 @@ pub(crate) struct Run<'a, 'm> {
     inserted: CachePadded<AtomicUsize>,
     /// Where the run ends: the end of the block, or the first barrier met.
     end: CachePadded<AtomicUsize>,
-    /// The builder, locked by the chunk whose turn it is.
-    builder: Mutex<Builder<'a>>,
+    /// The builder, locked by the chunk whose turn it is (on its own cache line:
+    /// locking writes it, and the fields around it are read by every transaction).
+    builder: CachePadded<Mutex<Builder<'a>>>,
     table: &'a KeyTable,
-    done: &'a [AtomicBool],
+    done: &'a [CachePadded<[AtomicBool; CLAIM]>],
     /// The receipts, a slice per chunk, each locked by the worker that runs it
     /// (never contended: a chunk has one worker).
-    receipts: Vec<Mutex<&'a mut [Receipt]>>,
+    receipts: Vec<CachePadded<Mutex<&'a mut [Receipt]>>>,
 }
 
 /// What a finished run leaves.
@@ -657,7 +660,7 @@ impl<'a, 'm> Run<'a, 'm> {
         cells.reset(input.txs.len());
         let receipts = std::mem::take(&mut input.receipts)
             .chunks_mut(CLAIM)
-            .map(Mutex::new)
+            .map(|c| CachePadded::new(Mutex::new(c)))
             .collect();
         let cells: &'a RunCells = cells;
         // As many distinct keys as the last run had (the table grows if need be).
@@ -668,18 +671,22 @@ impl<'a, 'm> Run<'a, 'm> {
             inserted: CachePadded::new(AtomicUsize::new(0)),
             end: CachePadded::new(AtomicUsize::new(input.txs.len())),
             input,
-            builder: Mutex::new(builder),
+            builder: CachePadded::new(Mutex::new(builder)),
             table: &cells.table,
             done: &cells.done,
             receipts,
         }
     }
 
+    /// Transaction `t`'s done flag.
+    fn done(&self, t: usize) -> Option<&AtomicBool> {
+        self.done.get(t / CLAIM)?.get(t % CLAIM)
+    }
+
     /// The run's DAG and how far it got, once every worker is back.
     pub(crate) fn finish(self) -> RunEnd {
         let ran = self.end.load(Ordering::Acquire);
-        let b = self
-            .builder
+        let b = CachePadded::into_inner(self.builder)
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         b.scratch.run_keys = b.scratch.keys.len();
@@ -751,7 +758,7 @@ impl<'a, 'm> Run<'a, 'm> {
                 if let Some(slot) = out.as_mut().and_then(|o| o.get_mut(i)) {
                     *slot = receipt;
                 }
-                if let Some(done) = self.done.get(t) {
+                if let Some(done) = self.done(t) {
                     // Publishing is a release: the key-table cells stored by the
                     // run are visible to every transaction that sees it done.
                     done.store(true, Ordering::Release);
@@ -821,7 +828,7 @@ impl<'a, 'm> Run<'a, 'm> {
             return failed_receipt(&Err(None));
         };
         for &p in preds {
-            if let Some(d) = self.done.get(p as usize) {
+            if let Some(d) = self.done(p as usize) {
                 wait(d);
             }
         }
