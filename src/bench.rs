@@ -240,7 +240,10 @@ fn run_interleaved(
             let mut scratch = base.clone();
             drop(executor.execute(&mut scratch, first.ctx, &first.txs));
         }
-        modes.push((executor, base.clone(), VmRun::default()));
+        // Each timed run owns its world, as a node owns its state: a clone would share
+        // every node with the set-up world, so that each block's first write to a node
+        // copied it (fresh memory, page faults) for whichever executor came first.
+        modes.push((executor, base.unshared(), VmRun::default()));
     }
     report::reset_peak_rss();
     let n = modes.len().max(1);

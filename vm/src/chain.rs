@@ -255,6 +255,16 @@ impl Chain {
         )
     }
 
+    /// A copy whose storage shares no node with this chain's (a clone shares every
+    /// node, and its first write to each copies it): for a benchmark whose runs each
+    /// start from the same world but should own it, as a node owns its state.
+    pub fn unshared(&self) -> Chain {
+        Chain {
+            state: self.state.unshared(),
+            ..self.clone()
+        }
+    }
+
     /// The world state digest (see [`WorldState::digest`] for the encoding).
     pub fn digest(&self) -> [u8; 32] {
         self.state.digest()

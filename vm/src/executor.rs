@@ -399,7 +399,10 @@ fn lock(workers: &[Mutex<Worker>], i: usize) -> std::sync::MutexGuard<'_, Worker
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The sequential executor: each transaction prepared, run and committed in turn.
+/// The sequential executor: each transaction prepared and run in turn over the
+/// block's writes so far (read first) and the world before the block; a successful
+/// one's writes go into the block's writes, which are committed into the world once,
+/// at the end of the block, each slot once.
 fn sequential(
     scratch: &mut Scratch,
     code: &CodeMaps<'_>,
@@ -410,19 +413,27 @@ fn sequential(
     let started = Instant::now();
     let view = &CodeView::of(code);
     let mut receipts = Vec::with_capacity(txs.len());
+    let Scratch { access, bufs } = &mut *scratch;
+    let mut written = std::mem::take(&mut bufs.block_writes);
+    written.clear();
     for tx in txs {
-        let Scratch { access, bufs } = &mut *scratch;
+        let state = BlockWrites {
+            written: &written,
+            base: &*storage,
+        };
         let receipt = match exec::prepare(view.module_at(&tx.to), tx, access, &mut bufs.memo) {
-            Ok(p) => exec::execute(bufs, view, &*storage, block, tx, &p, access),
+            Ok(p) => exec::execute(bufs, view, &state, block, tx, &p, access),
             Err(r) => *r,
         };
         if receipt.is_success() {
-            for (k, v) in bufs.writes.entries() {
-                storage.set(*k, *v);
-            }
+            written.extend(bufs.writes.entries().iter().copied());
         }
         receipts.push(receipt);
     }
+    for (k, v) in written.drain() {
+        storage.set(k, v);
+    }
+    bufs.block_writes = written;
     BlockOutcome {
         graph: None,
         stats: BlockStats {
@@ -437,6 +448,22 @@ fn sequential(
             },
         },
         receipts,
+    }
+}
+
+/// What the sequential executor reads: the block's writes so far over the world
+/// before the block.
+struct BlockWrites<'w> {
+    written: &'w crate::state::SeededHashMap<crate::state::SlotKey, braid_bytecode::U256>,
+    base: &'w Storage,
+}
+
+impl crate::state::StateRead for BlockWrites<'_> {
+    fn storage(&self, key: &crate::state::SlotKey) -> braid_bytecode::U256 {
+        match self.written.get(key) {
+            Some(v) => *v,
+            None => self.base.get(key),
+        }
     }
 }
 

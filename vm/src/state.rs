@@ -141,6 +141,15 @@ impl WorldState {
         self.storage.get(key)
     }
 
+    /// The same world with storage that shares no node with `self`
+    /// ([`Storage::unshared`]).
+    pub fn unshared(&self) -> WorldState {
+        WorldState {
+            storage: self.storage.unshared(),
+            ..self.clone()
+        }
+    }
+
     /// Sets a slot; zero deletes it.
     pub fn set(&mut self, key: SlotKey, value: U256) {
         self.storage.set(key, value);
@@ -271,6 +280,17 @@ impl Storage {
     /// Every non-zero word, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&SlotKey, &U256)> {
         self.shards.iter().flat_map(|m| m.iter())
+    }
+
+    /// The same contents in maps that share no node with `self` (a clone shares them
+    /// all, so that its first write to each node copies it).
+    pub fn unshared(&self) -> Storage {
+        Storage {
+            shards: self
+                .shards
+                .each_ref()
+                .map(|m| m.iter().map(|(k, v)| (*k, *v)).collect()),
+        }
     }
 
     /// Commits a block's writes, one final value per slot, with `groups` threads:
@@ -430,6 +450,32 @@ mod tests {
             w.set(*k, *v);
         }
         assert_eq!(w.digest(), one, "zero writes delete, as `set` does");
+    }
+
+    #[test]
+    fn an_unshared_copy_has_the_same_contents_and_its_own_nodes() {
+        let mut w = WorldState::new();
+        for i in 0..500u64 {
+            w.set(slot(1, 0, i, 0), U256::from(i + 1));
+        }
+        let mut copy = w.unshared();
+        assert_eq!(copy.digest(), w.digest());
+        assert_eq!(copy.storage_len(), 500);
+        copy.set(slot(1, 0, 7, 0), U256::from(99));
+        assert_eq!(
+            w.get(&slot(1, 0, 7, 0)),
+            U256::from(8),
+            "the original is untouched"
+        );
+        // No node is shared: every shard map is a different allocation.
+        let shared = w
+            .storage
+            .shards
+            .iter()
+            .zip(&copy.storage.shards)
+            .filter(|(a, b)| a.ptr_eq(b))
+            .count();
+        assert_eq!(shared, 0);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::storage::WriteBuffer;
 use super::{Frame, RawEvent};
 use crate::access::AccessSet;
 use crate::keymemo::KeyMemo;
-use crate::state::SlotKey;
+use crate::state::{SeededHashMap, SlotKey};
 use braid_bytecode::{EventDef, U256};
 use std::sync::Arc;
 
@@ -89,6 +89,9 @@ pub struct Buffers {
     pub(crate) event_words: Vec<U256>,
     /// The key derivation memo, kept across transactions.
     pub(crate) memo: KeyMemo,
+    /// The sequential executor's block writes: the last successful write of every
+    /// slot written so far in the block, committed once at its end.
+    pub(crate) block_writes: SeededHashMap<SlotKey, U256>,
     /// The host's contract stack, empty between runs.
     pub(crate) stack: Vec<crate::Address>,
     /// This executor's own copies of the event declarations its receipts share.
