@@ -51,6 +51,12 @@ use std::time::{Duration, Instant};
 /// How many consecutive transactions a worker claims at once.
 pub(crate) const CLAIM: usize = 8;
 
+/// How long a worker waits for its turn before it takes over the overdue chunk, by
+/// default:
+/// far longer than a chunk takes (a few microseconds), far shorter than a
+/// descheduled thread stays away.
+pub(crate) const TAKE_OVER_AFTER: std::time::Duration = std::time::Duration::from_micros(50);
+
 /// "No entry" in the DAG's index arrays.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -599,8 +605,11 @@ pub(crate) struct ChunkBufs {
 pub(crate) struct WorkTimes {
     /// Evaluating access sets.
     pub(crate) access: Duration,
-    /// Waiting for its turn and inserting into the DAG.
+    /// Waiting for its turn and inserting into the DAG (and running the chunks it
+    /// took over meanwhile).
     pub(crate) dag: Duration,
+    /// Chunks it took over from a worker that fell behind.
+    pub(crate) taken_over: usize,
 }
 
 /// One parallel run: a stretch of the block up to its first barrier.
@@ -615,6 +624,8 @@ pub(crate) struct RunInput<'a, 'm> {
     pub(crate) base: &'a Storage,
     /// The block.
     pub(crate) block: BlockContext,
+    /// How long a worker waits for its turn before it takes over the overdue chunk.
+    pub(crate) take_over_after: Duration,
     /// Where the run's receipts go, in block order (as long as `txs`; the run
     /// overwrites those it runs).
     pub(crate) receipts: &'a mut [Receipt],
@@ -702,115 +713,180 @@ impl<'a, 'm> Run<'a, 'm> {
     /// transactions, evaluate their access sets, insert them into the DAG in turn,
     /// run them; until the run ends. Claiming a few at a time keeps the workers off
     /// one shared cache line, and a conflict between neighbours costs no wait.
+    ///
+    /// A worker whose turn does not come for [`TAKE_OVER_AFTER`] takes over the
+    /// overdue chunk (its worker was descheduled, or is slow): it evaluates that
+    /// chunk itself, inserts it and runs it. Whoever inserts a chunk runs it; the
+    /// other drops its work and claims another. So a stalled worker holds back only
+    /// the transactions that depend on the one it is running.
     pub(crate) fn work(
         &self,
         bufs: &mut Buffers,
-        chunk: &mut ChunkBufs,
+        [own, spare]: &mut [ChunkBufs; 2],
         view: &CodeView<'m>,
     ) -> WorkTimes {
         let mut times = WorkTimes::default();
-        if chunk.preps.len() < CLAIM {
-            chunk.preps.resize_with(CLAIM, Prep::default);
-        }
-        let (txs, pre) = (self.input.txs, self.input.pre.len());
+        let len = self.input.txs.len();
         loop {
             let first = self.next.fetch_add(CLAIM, Ordering::Relaxed);
             if first >= self.end.load(Ordering::Acquire) {
                 return times;
             }
-            let last = (first + CLAIM).min(txs.len());
+            let last = (first + CLAIM).min(len);
             let t0 = Instant::now();
-            let mut ready: [Ready<'m>; CLAIM] = std::array::from_fn(|_| Err(None));
-            for (t, (r, p)) in (first..last).zip(ready.iter_mut().zip(&mut chunk.preps)) {
-                if t >= pre
-                    && let Some(tx) = txs.get(t)
-                {
-                    *r = prepare(view, tx, p, &mut bufs.memo);
-                }
-            }
+            let ready = self.prepare_chunk(first, last, own, bufs, view);
             let t1 = Instant::now();
             times.access += t1 - t0;
-            let stop = self.insert(first, last, chunk);
+            // Wait for the turn, taking over an overdue chunk meanwhile.
+            let mut since = (self.inserted.load(Ordering::Acquire), t1);
+            let mut spins = 0u32;
+            let stop = loop {
+                let at = self.inserted.load(Ordering::Acquire);
+                if at == first {
+                    match self.try_insert(first, last, own) {
+                        Some(stop) => break Some(stop),
+                        None => continue,
+                    }
+                }
+                if at > first || self.end.load(Ordering::Acquire) <= first {
+                    // Taken over by another worker, or the run ended before it.
+                    break None;
+                }
+                if at != since.0 {
+                    since = (at, Instant::now());
+                } else if since.1.elapsed() >= self.input.take_over_after {
+                    let at_last = (at + CLAIM).min(len);
+                    let stolen = self.prepare_chunk(at, at_last, spare, bufs, view);
+                    if let Some(stop) = self.try_insert(at, at_last, spare) {
+                        times.taken_over += 1;
+                        self.run_chunk(at, stop, spare, &stolen, bufs, view);
+                        if stop < at_last {
+                            // A barrier ended the run in the chunk taken over.
+                            times.dag += t1.elapsed();
+                            return times;
+                        }
+                    }
+                    since = (self.inserted.load(Ordering::Acquire), Instant::now());
+                }
+                backoff(&mut spins);
+            };
             times.dag += t1.elapsed();
-            let mut out = self
-                .receipts
-                .get(first / CLAIM)
-                .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
-            for (i, t) in (first..stop).enumerate() {
-                let (Some(&(c0, p0)), Some(&(c1, p1))) =
-                    (chunk.starts.get(i), chunk.starts.get(i + 1))
-                else {
-                    break;
-                };
-                let (prep, ready) = match (self.input.pre.get(t), self.input.pre_ready.get(t)) {
-                    (Some(p), Some(r)) => (p, r),
-                    _ => match (chunk.preps.get(i), ready.get(i)) {
-                        (Some(p), Some(r)) => (p, r),
-                        _ => break,
-                    },
-                };
-                let mine = Mine {
-                    prep,
-                    cells: chunk.cells.get(c0..c1).unwrap_or(&[]),
-                };
-                let preds = chunk.preds.get(p0..p1).unwrap_or(&[]);
-                let receipt = self.run_one(t, mine, ready, preds, bufs, view);
-                if let Some(slot) = out.as_mut().and_then(|o| o.get_mut(i)) {
-                    *slot = receipt;
+            if let Some(stop) = stop {
+                self.run_chunk(first, stop, own, &ready, bufs, view);
+                if stop < last {
+                    return times;
                 }
-                if let Some(done) = self.done(t) {
-                    // Publishing is a release: the key-table cells stored by the
-                    // run are visible to every transaction that sees it done.
-                    done.store(true, Ordering::Release);
-                }
-            }
-            if stop < last {
-                return times;
             }
         }
     }
 
-    /// Waits until every chunk before `first..last` is inserted, then inserts it
-    /// into the DAG (each transaction's cells, predecessors and their starts into
-    /// `chunk`). Returns where it stopped: `last`, or a barrier (a whole-map
-    /// transaction) in the chunk, which ends the run there; `first` when the run
-    /// ended before this chunk.
-    fn insert(&self, first: usize, last: usize, chunk: &mut ChunkBufs) -> usize {
-        let mut spins = 0u32;
-        while self.inserted.load(Ordering::Acquire) != first {
-            if self.end.load(Ordering::Acquire) <= first {
-                return first;
-            }
-            backoff(&mut spins);
+    /// Evaluates the access sets of transactions `first..last` into `chunk` (those
+    /// the probe prepared are used as they are); their entry points.
+    fn prepare_chunk(
+        &self,
+        first: usize,
+        last: usize,
+        chunk: &mut ChunkBufs,
+        bufs: &mut Buffers,
+        view: &CodeView<'m>,
+    ) -> [Ready<'m>; CLAIM] {
+        if chunk.preps.len() < CLAIM {
+            chunk.preps.resize_with(CLAIM, Prep::default);
         }
+        let mut ready: [Ready<'m>; CLAIM] = std::array::from_fn(|_| Err(None));
+        for (t, (r, p)) in (first..last).zip(ready.iter_mut().zip(&mut chunk.preps)) {
+            if t >= self.input.pre.len()
+                && let Some(tx) = self.input.txs.get(t)
+            {
+                *r = prepare(view, tx, p, &mut bufs.memo);
+            }
+        }
+        ready
+    }
+
+    /// Runs the inserted transactions `first..stop` of a chunk prepared in `chunk`
+    /// with entry points `ready`, writing each receipt in place and publishing each
+    /// transaction done.
+    fn run_chunk(
+        &self,
+        first: usize,
+        stop: usize,
+        chunk: &ChunkBufs,
+        ready: &[Ready<'m>; CLAIM],
+        bufs: &mut Buffers,
+        view: &CodeView<'m>,
+    ) {
+        let mut out = self
+            .receipts
+            .get(first / CLAIM)
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
+        for (i, t) in (first..stop).enumerate() {
+            let (Some(&(c0, p0)), Some(&(c1, p1))) = (chunk.starts.get(i), chunk.starts.get(i + 1))
+            else {
+                break;
+            };
+            let (prep, ready) = match (self.input.pre.get(t), self.input.pre_ready.get(t)) {
+                (Some(p), Some(r)) => (p, r),
+                _ => match (chunk.preps.get(i), ready.get(i)) {
+                    (Some(p), Some(r)) => (p, r),
+                    _ => break,
+                },
+            };
+            let mine = Mine {
+                prep,
+                cells: chunk.cells.get(c0..c1).unwrap_or(&[]),
+            };
+            let preds = chunk.preds.get(p0..p1).unwrap_or(&[]);
+            let receipt = self.run_one(t, mine, ready, preds, bufs, view);
+            if let Some(slot) = out.as_mut().and_then(|o| o.get_mut(i)) {
+                *slot = receipt;
+            }
+            if let Some(done) = self.done(t) {
+                // Publishing is a release: the key-table cells stored by the run
+                // are visible to every transaction that sees it done.
+                done.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Inserts the chunk `first..last`, prepared in `chunk`, into the DAG if it is
+    /// its turn (every earlier chunk inserted, and not this one: checked under the
+    /// builder's lock), each transaction's cells, predecessors and their starts
+    /// into `chunk`. Returns where it stopped: `last`, or a barrier (a whole-map
+    /// transaction) in the chunk, which ends the run there; `None` when it is not
+    /// the chunk's turn.
+    fn try_insert(&self, first: usize, last: usize, chunk: &mut ChunkBufs) -> Option<usize> {
         let ChunkBufs {
             preps,
             cells,
             preds,
             starts,
         } = chunk;
+        let mut b = self.builder.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.inserted.load(Ordering::Acquire) != first {
+            return None;
+        }
         cells.clear();
         preds.clear();
         starts.clear();
         starts.push((0, 0));
         let mut stop = last;
-        {
-            let mut b = self.builder.lock().unwrap_or_else(PoisonError::into_inner);
-            for (i, t) in (first..last).enumerate() {
-                let Some(p) = self.input.pre.get(t).or_else(|| preps.get(i)) else {
-                    break;
-                };
-                if p.access.has_whole() {
-                    stop = t;
-                    self.end.store(t, Ordering::Release);
-                    break;
-                }
-                b.insert(p, cells, preds);
-                starts.push((cells.len(), preds.len()));
+        for (i, t) in (first..last).enumerate() {
+            let Some(p) = self.input.pre.get(t).or_else(|| preps.get(i)) else {
+                break;
+            };
+            if p.access.has_whole() {
+                stop = t;
+                self.end.store(t, Ordering::Release);
+                break;
             }
+            b.insert(p, cells, preds);
+            starts.push((cells.len(), preds.len()));
         }
+        // Under the lock: whoever locks next sees this chunk inserted.
         self.inserted.store(stop, Ordering::Release);
-        stop
+        drop(b);
+        Some(stop)
     }
 
     /// Waits for transaction `t`'s predecessors, runs it and stores its writes in
