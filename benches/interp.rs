@@ -543,14 +543,16 @@ fn executors(token_module: &Module, dex_module: &Module) {
             assert_eq!(c.digest(), d.digest());
         }
         for _ in 0..rounds {
-            let mut c = chain.clone();
+            // Each executor owns its world (as in `braid bench`): a clone would share
+            // every node, and the block's first write to each would copy it.
+            let mut c = chain.unshared();
             let t = std::time::Instant::now();
             if only.as_deref() != Some("par") {
                 let a = seq.execute(&mut c, BLOCK, &txs).expect("fits");
                 best_s = best_s.min(t.elapsed());
                 black_box(a);
             }
-            let mut d = chain.clone();
+            let mut d = chain.unshared();
             let t = std::time::Instant::now();
             if only.as_deref() != Some("seq") {
                 let b = par.execute(&mut d, BLOCK, &txs).expect("fits");
@@ -581,7 +583,7 @@ fn independent(name: &str, chain: &Chain, txs: &[Transaction]) {
         let mut ex = Executor::sequential();
         let mut best = Duration::MAX;
         for _ in 0..rounds {
-            let mut c = chain.clone();
+            let mut c = chain.unshared();
             let t = std::time::Instant::now();
             let out = ex.execute(&mut c, BLOCK, txs).expect("fits");
             best = best.min(t.elapsed());

@@ -148,9 +148,10 @@ pub struct BenchArgs {
 
 const BENCH_AFTER_HELP: &str = "\
 Each workload is set up (contracts compiled, deployed, accounts funded, pools, markets and
-reward periods created) before anything is timed; then the same blocks run on a fresh copy
-of the set-up chain in each mode: sequential, parallel with 1..=T threads, and (transfers,
-swaps) the hand-written native Rust floor. TPS counts only the executor's calls.
+reward periods created) before anything is timed; then the same blocks run, interleaved,
+on each mode's own copy of the set-up chain (one that shares no storage node with it):
+sequential, parallel with 1..=T threads, and (transfers, swaps) the hand-written native
+Rust floor. TPS counts only the executor's calls.
 Every parallel run's receipts and final digest are compared with the sequential run's.
 
 Exit status: 0 ok, 1 a parallel run disagrees with the sequential one, 2 usage error.";
