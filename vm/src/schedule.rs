@@ -8,18 +8,24 @@
 //!   barrier that ends the run and runs alone (see [`crate::executor`]).
 //! - **The DAG** ([`Builder`], one pass in block order): an entry depends on the
 //!   last earlier writer of its key; a write also depends on every reader since that
-//!   write. Each entry records its key's previous writer entry and, for a write, the
-//!   head of the reader chain it waits for, in flat arrays ([`Dag`], no allocation
-//!   per edge); the inserter gets the transaction's predecessors as a list.
+//!   write. Each key keeps its last writer and the head of the chain of readers
+//!   since, each read entry links to the next older reader, in flat arrays (no
+//!   allocation per edge); the inserter gets the transaction's predecessors as a
+//!   list, and the block keeps them ([`Dag`]) for its statistics.
 //! - **One worker does everything for its transactions** ([`Run::work`]): it claims
 //!   the next [`CLAIM`] transactions in block order from one atomic counter,
 //!   evaluates their access sets, waits for its turn (every earlier chunk inserted),
 //!   inserts them into the DAG under the builder's lock, and runs them, each once
-//!   its predecessors are done. Access sets, key cells and predecessor lists never
-//!   leave the worker's cache; only the insertion is serial, a few hash-table probes
-//!   per transaction. A predecessor always has a smaller index, so its chunk was
-//!   inserted earlier by a worker that runs it without waiting for anything later:
-//!   every wait ends.
+//!   its predecessors are done, writing each receipt in place. Access sets, key
+//!   cells and predecessor lists never leave the worker's cache; only the insertion
+//!   is serial, a few hash-table probes per transaction. A predecessor always has a
+//!   smaller index, so its chunk was inserted earlier by a worker that runs it
+//!   without waiting for anything later: every wait ends. A worker whose turn is
+//!   overdue takes the late chunk over, so a descheduled worker holds back only
+//!   what depends on the transaction it is running.
+//! - **No false sharing**: neighbouring chunks run on different workers at the same
+//!   time, so what a chunk's worker writes (its done flags, its receipts' lock, its
+//!   keys' cells) sits on cache lines of its own.
 //! - **The key table** ([`KeyTable`], the block's one version of every key its
 //!   run writes): each distinct key of the run gets one cell per word of its value
 //!   when the builder first meets it. A transaction that succeeds stores its writes
