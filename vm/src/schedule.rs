@@ -66,6 +66,10 @@ pub(crate) const TAKE_OVER_AFTER: std::time::Duration = std::time::Duration::fro
 /// "No entry" in the DAG's index arrays.
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// The flag of an entry's cell (the top bit; cells are far fewer than 2^31) that
+/// says an earlier transaction of the run writes its key.
+const WRITTEN: u32 = 1 << 31;
+
 /// The process-wide seeded hasher of conflict keys.
 static KEY_HASHER: LazyLock<SeededState> = LazyLock::new(SeededState::default);
 
@@ -363,7 +367,10 @@ impl<'a> Builder<'a> {
             let Some(slot) = keys.get_mut(k) else {
                 break;
             };
-            cells.push(slot.info.cell);
+            // Whether an earlier transaction of the run writes the key: if none
+            // does, the transaction reads the world before the block directly.
+            let written = if slot.writer == NONE { 0 } else { WRITTEN };
+            cells.push(slot.info.cell | written);
             let g32 = index(owner.len());
             owner.push(t32);
             if slot.writer != NONE {
@@ -1021,7 +1028,18 @@ impl Mine<'_> {
     fn word_cell(&self, j: usize, word: u16) -> Option<usize> {
         let words = *self.prep.words.get(j)?;
         let c = *self.cells.get(j)?;
-        (c != NONE && word < words).then(|| c as usize + usize::from(word))
+        (c != NONE && word < words).then(|| (c & !WRITTEN) as usize + usize::from(word))
+    }
+
+    /// The cell to read word `word` of entry `j` from: none when no earlier
+    /// transaction of the run writes the key. A later writer cannot have run yet
+    /// (it waits for this reader), so the world before the block holds the value.
+    fn read_cell(&self, j: usize, word: u16) -> Option<usize> {
+        let c = *self.cells.get(j)?;
+        if c == NONE || c & WRITTEN == 0 {
+            return None;
+        }
+        self.word_cell(j, word)
     }
 }
 
@@ -1055,7 +1073,7 @@ impl TxView<'_, '_, '_> {
                 j
             }
         };
-        self.mine.word_cell(j, key.word)
+        self.mine.read_cell(j, key.word)
     }
 }
 
@@ -1076,7 +1094,7 @@ impl StateRead for TxView<'_, '_, '_> {
             return self.storage(key);
         }
         self.mine
-            .word_cell(entry, key.word)
+            .read_cell(entry, key.word)
             .and_then(|c| self.run.table.get(c))
             .unwrap_or_else(|| self.run.input.base.get(key))
     }
@@ -1162,6 +1180,33 @@ mod tests {
         assert_eq!(edges, 3);
         let kept: Vec<Vec<usize>> = (0..4).map(|t| preds(&dag, t)).collect();
         assert_eq!(inserted, kept, "the inserter gets the DAG's predecessors");
+    }
+
+    #[test]
+    fn a_cell_says_whether_an_earlier_transaction_writes_its_key() {
+        // 0 reads a; 1 writes a; 2 reads a and b; 3 writes b.
+        let preps = [
+            prep(&[(1, 1, false)], |k| k + 1),
+            prep(&[(1, 1, true)], |k| k + 1),
+            prep(&[(1, 1, false), (1, 2, false)], |k| k + 1),
+            prep(&[(1, 2, true)], |k| k + 1),
+        ];
+        let table = KeyTable::default();
+        let mut scratch = DagScratch::default();
+        let mut b = Builder::new(&mut scratch, &table, preps.len(), 1);
+        let written: Vec<Vec<bool>> = preps
+            .iter()
+            .map(|p| {
+                let (mut cells, mut preds) = (Vec::new(), Vec::new());
+                b.insert(p, &mut cells, &mut preds);
+                cells.iter().map(|c| c & WRITTEN != 0).collect()
+            })
+            .collect();
+        assert_eq!(
+            written,
+            vec![vec![false], vec![false], vec![true, false], vec![false]],
+            "only transaction 2's read of a follows a write of it in the run"
+        );
     }
 
     #[test]
