@@ -392,9 +392,9 @@ impl Executor {
 struct Worker {
     /// The interpreter's and the access set's buffers.
     scratch: Scratch,
-    /// The access sets, key cells and predecessors of the chunk it holds, and of
-    /// one it takes over.
-    chunk: [ChunkBufs; 2],
+    /// The access sets, key cells and predecessors of the chunk it holds, of the
+    /// next one it inserts, and of one it takes over.
+    chunk: [ChunkBufs; 3],
     /// Its access and DAG time in the last run.
     times: WorkTimes,
 }

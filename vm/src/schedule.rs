@@ -598,6 +598,15 @@ impl RunCells {
     }
 }
 
+/// An inserted chunk a worker holds until it runs it: transactions `first..stop`,
+/// prepared in the worker's chunk buffer `buf`, and their entry points.
+struct Held<'m> {
+    first: usize,
+    stop: usize,
+    buf: usize,
+    ready: [Ready<'m>; CLAIM],
+}
+
 /// One worker's buffers for the chunk it holds, kept across blocks.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkBufs {
@@ -727,36 +736,49 @@ impl<'a, 'm> Run<'a, 'm> {
     /// run them; until the run ends. Claiming a few at a time keeps the workers off
     /// one shared cache line, and a conflict between neighbours costs no wait.
     ///
-    /// A worker whose turn does not come for [`TAKE_OVER_AFTER`] takes over the
-    /// overdue chunk (its worker was descheduled, or is slow): it evaluates that
-    /// chunk itself, inserts it and runs it. Whoever inserts a chunk runs it; the
-    /// other drops its work and claims another. So a stalled worker holds back only
-    /// the transactions that depend on the one it is running.
+    /// A worker keeps one chunk of lookahead: it inserts its next chunk before it
+    /// runs the one it holds, so that the other workers' turns come while it runs
+    /// instead of after. When its own turn has not come, it runs the chunk it holds
+    /// meanwhile; and when it holds none and the turn stays away for
+    /// [`Run::new`]'s patience (its worker was descheduled, or is slow), it takes
+    /// over the overdue chunk: evaluates it itself, inserts it and runs it. Whoever
+    /// inserts a chunk runs it; the other drops its work and claims another. So a
+    /// stalled worker holds back only what depends on the chunk it holds.
     pub(crate) fn work(
         &self,
         bufs: &mut Buffers,
-        [own, spare]: &mut [ChunkBufs; 2],
+        chunks: &mut [ChunkBufs; 3],
         view: &CodeView<'m>,
     ) -> WorkTimes {
         let mut times = WorkTimes::default();
         let len = self.input.txs.len();
+        // The inserted chunk this worker holds: its range and buffer, and entry points.
+        let mut held: Option<Held<'m>> = None;
         loop {
             let first = self.next.fetch_add(CLAIM, Ordering::Relaxed);
             if first >= self.end.load(Ordering::Acquire) {
+                self.run_held(held.take(), chunks, bufs, view);
                 return times;
             }
             let last = (first + CLAIM).min(len);
+            // The buffer the held chunk does not use (0 or 1; 2 is for take-overs).
+            let b = held.as_ref().map_or(0, |h| 1 - h.buf);
             let t0 = Instant::now();
-            let ready = self.prepare_chunk(first, last, own, bufs, view);
+            let ready = match chunks.get_mut(b) {
+                Some(chunk) => self.prepare_chunk(first, last, chunk, bufs, view),
+                None => std::array::from_fn(|_| Err(None)),
+            };
             let t1 = Instant::now();
             times.access += t1 - t0;
-            // Wait for the turn, taking over an overdue chunk meanwhile.
             let mut since = (self.inserted.load(Ordering::Acquire), t1);
             let mut spins = 0u32;
             let stop = loop {
                 let at = self.inserted.load(Ordering::Acquire);
                 if at == first {
-                    match self.try_insert(first, last, own) {
+                    match chunks
+                        .get_mut(b)
+                        .and_then(|c| self.try_insert(first, last, c))
+                    {
                         Some(stop) => break Some(stop),
                         None => continue,
                     }
@@ -765,10 +787,17 @@ impl<'a, 'm> Run<'a, 'm> {
                     // Taken over by another worker, or the run ended before it.
                     break None;
                 }
+                if held.is_some() {
+                    // Not our turn yet: run the chunk we hold meanwhile.
+                    self.run_held(held.take(), chunks, bufs, view);
+                    since = (self.inserted.load(Ordering::Acquire), Instant::now());
+                    continue;
+                }
                 if at != since.0 {
                     since = (at, Instant::now());
                 } else if since.1.elapsed() >= self.input.take_over_after {
                     let at_last = (at + CLAIM).min(len);
+                    let [_, _, spare] = chunks;
                     let stolen = self.prepare_chunk(at, at_last, spare, bufs, view);
                     if let Some(stop) = self.try_insert(at, at_last, spare) {
                         times.taken_over += 1;
@@ -784,12 +813,38 @@ impl<'a, 'm> Run<'a, 'm> {
                 backoff(&mut spins);
             };
             times.dag += t1.elapsed();
-            if let Some(stop) = stop {
-                self.run_chunk(first, stop, own, &ready, bufs, view);
-                if stop < last {
-                    return times;
-                }
+            let Some(stop) = stop else {
+                continue;
+            };
+            // Ours is inserted: run the chunk held before it, and hold this one.
+            self.run_held(held.take(), chunks, bufs, view);
+            let this = Held {
+                first,
+                stop,
+                buf: b,
+                ready,
+            };
+            if stop < last {
+                // A barrier ends the run in this chunk.
+                self.run_held(Some(this), chunks, bufs, view);
+                return times;
             }
+            held = Some(this);
+        }
+    }
+
+    /// Runs a held chunk, if any.
+    fn run_held(
+        &self,
+        held: Option<Held<'m>>,
+        chunks: &[ChunkBufs; 3],
+        bufs: &mut Buffers,
+        view: &CodeView<'m>,
+    ) {
+        if let Some(h) = held
+            && let Some(chunk) = chunks.get(h.buf)
+        {
+            self.run_chunk(h.first, h.stop, chunk, &h.ready, bufs, view);
         }
     }
 
