@@ -627,8 +627,8 @@ pub(crate) struct ChunkBufs {
 pub(crate) struct WorkTimes {
     /// Evaluating access sets.
     pub(crate) access: Duration,
-    /// Waiting for its turn and inserting into the DAG (and running the chunks it
-    /// took over meanwhile).
+    /// Waiting for its turn and inserting into the DAG (not the chunks it ran
+    /// while it waited).
     pub(crate) dag: Duration,
     /// Chunks it took over from a worker that fell behind.
     pub(crate) taken_over: usize,
@@ -772,6 +772,8 @@ impl<'a, 'm> Run<'a, 'm> {
             times.access += t1 - t0;
             let mut since = (self.inserted.load(Ordering::Acquire), t1);
             let mut spins = 0u32;
+            // Time spent running chunks while waiting (execution, not DAG time).
+            let mut ran = Duration::ZERO;
             let stop = loop {
                 let at = self.inserted.load(Ordering::Acquire);
                 if at == first {
@@ -789,7 +791,9 @@ impl<'a, 'm> Run<'a, 'm> {
                 }
                 if held.is_some() {
                     // Not our turn yet: run the chunk we hold meanwhile.
+                    let t = Instant::now();
                     self.run_held(held.take(), chunks, bufs, view);
+                    ran += t.elapsed();
                     since = (self.inserted.load(Ordering::Acquire), Instant::now());
                     continue;
                 }
@@ -801,10 +805,12 @@ impl<'a, 'm> Run<'a, 'm> {
                     let stolen = self.prepare_chunk(at, at_last, spare, bufs, view);
                     if let Some(stop) = self.try_insert(at, at_last, spare) {
                         times.taken_over += 1;
+                        let t = Instant::now();
                         self.run_chunk(at, stop, spare, &stolen, bufs, view);
+                        ran += t.elapsed();
                         if stop < at_last {
                             // A barrier ended the run in the chunk taken over.
-                            times.dag += t1.elapsed();
+                            times.dag += t1.elapsed().saturating_sub(ran);
                             return times;
                         }
                     }
@@ -812,7 +818,7 @@ impl<'a, 'm> Run<'a, 'm> {
                 }
                 backoff(&mut spins);
             };
-            times.dag += t1.elapsed();
+            times.dag += t1.elapsed().saturating_sub(ran);
             let Some(stop) = stop else {
                 continue;
             };
