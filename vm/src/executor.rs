@@ -1142,4 +1142,33 @@ mod tests {
         }
         assert!(taken_over > 0, "some chunk was taken over");
     }
+
+    #[test]
+    fn edge_blocks_run_on_the_parallel_path() {
+        // Empty, one transaction, only a barrier, only failures, and more threads than
+        // transactions: forced onto the parallel path, each gives the sequential
+        // result.
+        let (mut chain, t) = funded(4);
+        let m = deploy(&mut chain, map_module(), Vec::new());
+        let to = address_to_word(&[9; 20]);
+        let blocks: Vec<Vec<Transaction>> = vec![
+            Vec::new(),
+            vec![tx([1; 20], t, "transfer", vec![to, u(1)], GAS)],
+            vec![tx(DEPLOYER, m, "wipe", Vec::new(), GAS)],
+            (0..20u64)
+                .map(|i| tx([0x77; 20], [0x55; 20], "put", vec![u(i)], GAS))
+                .collect(),
+            (1..=3u8)
+                .map(|i| tx([i; 20], t, "transfer", vec![to, u(1)], GAS))
+                .collect(),
+        ];
+        for txs in &blocks {
+            let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, txs);
+            let mut par = Executor::parallel(8).expect("a pool").always_parallel();
+            let (out, digest) = run(&mut par, &chain, txs);
+            assert_eq!(out.receipts, seq.receipts, "{} transactions", txs.len());
+            assert_eq!(digest, seq_digest);
+            assert_eq!(out.receipts.len(), txs.len());
+        }
+    }
 }
