@@ -739,9 +739,9 @@ impl<'a, 'm> Run<'a, 'm> {
     /// A worker keeps one chunk of lookahead: it inserts its next chunk before it
     /// runs the one it holds, so that the other workers' turns come while it runs
     /// instead of after. When its own turn has not come, it runs the chunk it holds
-    /// meanwhile; and when it holds none and the turn stays away for
-    /// [`Run::new`]'s patience (its worker was descheduled, or is slow), it takes
-    /// over the overdue chunk: evaluates it itself, inserts it and runs it. Whoever
+    /// meanwhile; and when it holds none and the turn stays away for the run's
+    /// patience ([`RunInput::take_over_after`]: its worker was descheduled, or is
+    /// slow), it takes over the overdue chunk: evaluates it itself, inserts it and runs it. Whoever
     /// inserts a chunk runs it; the other drops its work and claims another. So a
     /// stalled worker holds back only what depends on the chunk it holds.
     pub(crate) fn work(
