@@ -4,25 +4,12 @@
 //! whichever executor runs the block; `braid compile --strip` leaves the source map
 //! out (a smaller module that runs the same, its failures without `file:line:col`).
 
+mod common;
+
+use common::braid as braid_env;
 use std::path::Path;
-use std::process::Command;
 
 const SCENARIO: &str = "tests/trace/failures.toml";
-
-/// Exit code, stdout and stderr of one run of the binary.
-fn braid_env(args: &[&str], always_parallel: bool) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_braid"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    if always_parallel {
-        cmd.env("BRAID_ALWAYS_PARALLEL", "1");
-    }
-    let out = cmd.output().expect("run the braid binary");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    )
-}
 
 fn braid(args: &[&str]) -> String {
     let (code, stdout, stderr) = braid_env(args, false);

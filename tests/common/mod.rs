@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests that run the `braid` binary over every
-//! scenario (`tests/parallel.rs`, `tests/engines.rs`).
+//! scenario (`tests/parallel.rs`, `tests/engines.rs`) or one (`tests/trace.rs`).
+// Each test crate uses a part of this module.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -256,6 +256,8 @@ pub(crate) struct Builder<'a> {
     track_depth: bool,
     /// The next free cell.
     next_cell: u32,
+    /// How many cells of the key table exist (segments are made on demand).
+    cells_made: usize,
     /// The number of dependency edges so far.
     pub(crate) edges: usize,
     /// The longest dependency chain so far, in transactions (with `track_depth`).
@@ -286,6 +288,7 @@ impl<'a> Builder<'a> {
             dag,
             track_depth: false,
             next_cell: 0,
+            cells_made: 0,
             edges: 0,
             depth: 0,
         }
@@ -360,7 +363,9 @@ impl<'a> Builder<'a> {
                         readers: NONE,
                     });
                     self.next_cell = self.next_cell.saturating_add(u32::from(words));
-                    self.table.reserve(self.next_cell as usize);
+                    if self.next_cell as usize > self.cells_made {
+                        self.cells_made = self.table.reserve(self.next_cell as usize);
+                    }
                     k
                 }
             };
@@ -501,10 +506,12 @@ impl KeyTable {
         }
     }
 
-    /// Makes sure cells `0..end` exist (only the builder calls it).
-    fn reserve(&self, end: usize) {
+    /// Makes sure cells `0..end` exist (only the builder calls it); returns how
+    /// many cells are sure to exist: those of every segment up to the one holding
+    /// cell `end - 1`.
+    fn reserve(&self, end: usize) -> usize {
         let Some(last) = end.checked_sub(1) else {
-            return;
+            return 0;
         };
         let (k, _) = locate(last);
         for (i, seg) in self.segments.iter().enumerate().take(k + 1) {
@@ -514,6 +521,8 @@ impl KeyTable {
                     .collect()
             });
         }
+        // Segments 0..=k hold first * (2^(k+1) - 1) cells.
+        ((1usize << SEGMENT_BITS) << (k + 1)) - (1 << SEGMENT_BITS)
     }
 
     /// Cell `c`, if it exists.
@@ -1312,7 +1321,16 @@ mod tests {
         assert_eq!(locate(3 * first - 1), (1, 2 * first - 1));
         assert_eq!(locate(3 * first), (2, 0));
         let table = KeyTable::default();
-        table.reserve(3 * first + 1);
+        assert_eq!(
+            table.reserve(3 * first + 1),
+            7 * first,
+            "segments 0, 1 and 2"
+        );
+        assert_eq!(
+            table.reserve(first),
+            first,
+            "segment 0 holds cell first - 1"
+        );
         assert!(table.cell(3 * first).is_some());
         assert!(table.cell(7 * first).is_none(), "segment 3 is not made yet");
     }
@@ -1321,7 +1339,7 @@ mod tests {
     fn the_key_table_forgets_the_last_run() {
         let mut table = KeyTable::default();
         table.start();
-        table.reserve(4);
+        assert_eq!(table.reserve(4), 1 << SEGMENT_BITS);
         assert_eq!(table.get(2), None);
         table.set(2, &U256::from(9), 3);
         assert_eq!(table.get(2), Some(U256::from(9)));
