@@ -409,6 +409,29 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Loads the key-id table words and the key slots that the entries of `preps`
+    /// will probe, all before the first insertion: the loads are independent, so the
+    /// core overlaps their cache misses, which the insertion would take one after
+    /// another (each probe depends on the one before it through the table).
+    pub(crate) fn warm<'p>(&self, preps: impl Iterator<Item = &'p Prep>) {
+        let s = &*self.scratch;
+        let mask = s.table.len().wrapping_sub(1);
+        let mut words = [EMPTY; 64];
+        let mut n = 0;
+        let ids = preps.flat_map(|p| p.keys.iter());
+        for (w, &id) in words.iter_mut().zip(ids) {
+            *w = s.table.get((id as usize) & mask).copied().unwrap_or(EMPTY);
+            n += 1;
+        }
+        let mut touched = 0u32;
+        for &w in words.get(..n).unwrap_or(&[]) {
+            if let Some(k) = s.keys.get((w & 0xffff_ffff) as usize) {
+                touched ^= k.writer ^ k.info.cell ^ (k.info.key.as_limbs()[0] as u32);
+            }
+        }
+        std::hint::black_box(touched);
+    }
+
     /// Makes room in the key-id table for `more` new keys (doubling it, so it stays
     /// at most half full).
     fn reserve(&mut self, more: usize) {
@@ -954,8 +977,10 @@ impl<'a, 'm> Run<'a, 'm> {
         starts.clear();
         starts.push((0, 0));
         let mut stop = last;
+        let prep_of = |i: usize, t: usize| self.input.pre.get(t).or_else(|| preps.get(i));
+        b.warm((first..last).enumerate().filter_map(|(i, t)| prep_of(i, t)));
         for (i, t) in (first..last).enumerate() {
-            let Some(p) = self.input.pre.get(t).or_else(|| preps.get(i)) else {
+            let Some(p) = prep_of(i, t) else {
                 break;
             };
             if p.access.has_whole() {
