@@ -271,6 +271,8 @@ pub struct Executor {
     /// How long a worker waits for its turn before it takes over the overdue chunk
     /// (zero in tests, so that workers take over all the time).
     take_over_after: Duration,
+    /// The chunk size, if fixed (tests); else the probe picks it per block.
+    claim: Option<usize>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -291,6 +293,7 @@ impl Executor {
             bufs: BlockBufs::default(),
             always_parallel: false,
             take_over_after: schedule::TAKE_OVER_AFTER,
+            claim: None,
         }
     }
 
@@ -310,6 +313,7 @@ impl Executor {
             bufs: BlockBufs::default(),
             always_parallel: false,
             take_over_after: schedule::TAKE_OVER_AFTER,
+            claim: None,
         })
     }
 
@@ -375,6 +379,7 @@ impl Executor {
                 let policy = Policy {
                     always_parallel: self.always_parallel,
                     take_over_after: self.take_over_after,
+                    claim: self.claim,
                 };
                 let run = Input {
                     code: &code,
@@ -504,6 +509,8 @@ struct Policy {
     always_parallel: bool,
     /// How long a worker waits for its turn before it takes over the overdue chunk.
     take_over_after: Duration,
+    /// The chunk size, if fixed.
+    claim: Option<usize>,
 }
 
 /// The parallel executor (see the module documentation).
@@ -522,8 +529,8 @@ fn parallel(
     preps.resize_with(txs.len(), Prep::default);
     let mut ready: Vec<Ready<'_>> = recycle(std::mem::take(&mut bufs.ready));
     // The probe: its transactions stay prepared for the first run.
-    let probed = if policy.always_parallel {
-        0
+    let (probed, claim) = if policy.always_parallel {
+        (0, schedule::CLAIM)
     } else {
         let found = probe(
             workers,
@@ -533,7 +540,7 @@ fn parallel(
             (&mut bufs.dag, &bufs.cells.table),
         );
         match found {
-            Probe::Parallel(n) => n,
+            Probe::Parallel(n, claim) => (n, claim),
             Probe::Serial(prepared) => {
                 bufs.ready = recycle(ready);
                 let probe = (prepared, t0.elapsed());
@@ -582,6 +589,7 @@ fn parallel(
             code,
             block,
             policy,
+            claim: policy.claim.unwrap_or(claim),
         };
         let t = at + run_parallel(shared, &mut bufs.dag, &mut bufs.cells, storage, run, out);
         let Some(tx) = txs.get(t) else {
@@ -618,8 +626,9 @@ fn parallel(
 
 /// What the probe found.
 enum Probe {
-    /// Run the block in parallel; this many transactions are prepared.
-    Parallel(usize),
+    /// Run the block in parallel, in chunks of this many transactions; this many
+    /// transactions are prepared.
+    Parallel(usize, usize),
     /// Run it in order ([`serial_block`]); this many transactions are prepared.
     Serial(usize),
 }
@@ -641,7 +650,7 @@ fn probe<'c>(
     let n = PROBE.min(txs.len());
     ready.clear();
     let Some(probe) = preps.get_mut(..n) else {
-        return Probe::Parallel(0);
+        return Probe::Parallel(0, schedule::CLAIM);
     };
     {
         let mut worker = lock(workers, 0);
@@ -656,7 +665,7 @@ fn probe<'c>(
         }
     }
     if probe.iter().any(|p| p.access.has_whole()) {
-        return Probe::Parallel(n);
+        return Probe::Parallel(n, schedule::CLAIM);
     }
     let mut b = Builder::new(dag_scratch, table, n, n * 2).with_depth();
     let (mut cells, mut preds) = (Vec::new(), Vec::new());
@@ -665,10 +674,11 @@ fn probe<'c>(
         preds.clear();
         b.insert(p, &mut cells, &mut preds);
     }
-    if n as f64 / f64::from(b.depth.max(1)) < MIN_BOUND {
+    let depth = b.depth;
+    if n as f64 / f64::from(depth.max(1)) < MIN_BOUND {
         Probe::Serial(n)
     } else {
-        Probe::Parallel(n)
+        Probe::Parallel(n, schedule::claim_for(&b.finish()))
     }
 }
 
@@ -780,6 +790,8 @@ struct Shared<'s, 'c> {
     code: &'s CodeMaps<'c>,
     block: BlockContext,
     policy: Policy,
+    /// The block's chunk size.
+    claim: usize,
 }
 
 /// Where a run's results go.
@@ -840,6 +852,7 @@ fn run_parallel(
         code,
         block,
         policy,
+        claim,
     } = shared;
     let RunSlice {
         txs,
@@ -862,6 +875,7 @@ fn run_parallel(
             base: &*storage,
             block,
             take_over_after: policy.take_over_after,
+            claim,
             receipts: receipts.get_mut(offset..).unwrap_or_default(),
         };
         let run = Run::new(input, cells, dag_scratch);
@@ -1078,7 +1092,7 @@ mod tests {
     fn barriers_anywhere_in_a_chunk_end_their_runs() {
         // Whole-map transactions at every offset within a chunk, back to back, first
         // and last, with transactions that cannot run between them: each is a
-        // barrier, and every thread count gives the sequential result.
+        // barrier, and every thread count and chunk size gives the sequential result.
         let mut chain = new_chain(EngineKind::Interp);
         let m = deploy(&mut chain, map_module(), Vec::new());
         let wipes = [0u64, 5, 6, 13, 21, 22, 23, 40, 47, 64, 99, 127];
@@ -1094,15 +1108,17 @@ mod tests {
             })
             .collect();
         let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
-        for threads in [1, 2, 3] {
+        for (threads, claim) in [(1, 8), (2, 8), (3, 8), (2, 5), (2, 32), (3, 32)] {
             let mut par = Executor::parallel(threads)
                 .expect("a pool")
                 .always_parallel();
+            par.claim = Some(claim);
             for _ in 0..3 {
                 let (out, digest) = run(&mut par, &chain, &txs);
-                assert_eq!(out.receipts, seq.receipts, "{threads} threads");
-                assert_eq!(digest, seq_digest);
-                assert_eq!(out.stats.barriers, wipes.len());
+                let case = format!("{threads} threads, chunks of {claim}");
+                assert_eq!(out.receipts, seq.receipts, "{case}");
+                assert_eq!(digest, seq_digest, "{case}");
+                assert_eq!(out.stats.barriers, wipes.len(), "{case}");
             }
         }
         let stored = |d: [u8; 32]| d != run(&mut Executor::sequential(), &chain, &[]).1;
@@ -1128,15 +1144,17 @@ mod tests {
             .collect();
         let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
         let mut taken_over = 0;
-        for threads in [2, 3, 4] {
+        for (threads, claim) in [(2, 8), (3, 8), (4, 8), (2, 32), (3, 16)] {
             let mut par = Executor::parallel(threads)
                 .expect("a pool")
                 .always_parallel();
             par.take_over_after = Duration::ZERO;
+            par.claim = Some(claim);
             for _ in 0..5 {
                 let (out, digest) = run(&mut par, &chain, &txs);
-                assert_eq!(out.receipts, seq.receipts, "{threads} threads");
-                assert_eq!(digest, seq_digest);
+                let case = format!("{threads} threads, chunks of {claim}");
+                assert_eq!(out.receipts, seq.receipts, "{case}");
+                assert_eq!(digest, seq_digest, "{case}");
                 taken_over += out.stats.taken_over;
             }
         }

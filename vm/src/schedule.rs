@@ -13,7 +13,8 @@
 //!   allocation per edge); the inserter gets the transaction's predecessors as a
 //!   list, and the block keeps them ([`Dag`]) for its statistics.
 //! - **One worker does everything for its transactions** ([`Run::work`]): it claims
-//!   the next [`CLAIM`] transactions in block order from one atomic counter,
+//!   the next chunk of transactions in block order from one atomic counter (8, 16
+//!   or 32 of them, per block: [`claim_for`]),
 //!   evaluates their access sets, waits for its turn (every earlier chunk inserted),
 //!   inserts them into the DAG under the builder's lock, and runs them, each once
 //!   its predecessors are done, writing each receipt in place. Access sets, key
@@ -54,8 +55,43 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize,
 use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// How many consecutive transactions a worker claims at once.
+/// How many consecutive transactions a worker claims at once when nothing says
+/// more would do (see [`claim_for`]).
 pub(crate) const CLAIM: usize = 8;
+
+/// The most transactions a worker claims at once.
+pub(crate) const MAX_CLAIM: usize = 32;
+
+/// The chunk size for a block whose first transactions have the DAG `probe`: the
+/// largest of 32, 16 and 8 such that at most a tenth of them depend on a
+/// transaction at most two chunks before them (one that may still be running on
+/// another worker). A chunk costs a fixed amount (claiming it, the builder's lock
+/// and turn, moving between the cores), so cheap transactions with far-apart
+/// conflicts, like transfers among many accounts, want large chunks; a worker
+/// waits for a predecessor in a chunk running beside its own, so close conflicts,
+/// like swaps on a few pools, want small ones.
+pub(crate) fn claim_for(probe: &Dag) -> usize {
+    let n = probe.len();
+    // Each transaction's distance to its nearest predecessor.
+    let mut near = [0usize; 3];
+    let sizes = [MAX_CLAIM, MAX_CLAIM / 2, CLAIM];
+    for t in 0..n {
+        let mut last = None;
+        probe.for_each_pred(t, |p| last = last.max(Some(p)));
+        if let Some(p) = last {
+            for (count, size) in near.iter_mut().zip(sizes) {
+                if t - p <= 2 * size {
+                    *count += 1;
+                }
+            }
+        }
+    }
+    sizes
+        .into_iter()
+        .zip(near)
+        .find(|&(_, count)| count * 10 <= n)
+        .map_or(CLAIM, |(size, _)| size)
+}
 
 /// How long a worker waits for its turn before it takes over the overdue chunk, by
 /// default:
@@ -416,7 +452,7 @@ impl<'a> Builder<'a> {
     pub(crate) fn warm<'p>(&self, preps: impl Iterator<Item = &'p Prep>) {
         let s = &*self.scratch;
         let mask = s.table.len().wrapping_sub(1);
-        let mut words = [EMPTY; 64];
+        let mut words = [EMPTY; 128];
         let mut n = 0;
         let ids = preps.flat_map(|p| p.keys.iter());
         for (w, &id) in words.iter_mut().zip(ids) {
@@ -616,28 +652,33 @@ pub(crate) struct RunCells {
     /// Whether each transaction is done, a cache line per chunk: only the chunk's
     /// worker writes it, so the workers never write one line. Set (release) after
     /// the transaction's key-table cells are stored.
-    done: Vec<CachePadded<[AtomicBool; CLAIM]>>,
+    done: Vec<CachePadded<[AtomicBool; MAX_CLAIM]>>,
     /// The block's key table.
     pub(crate) table: KeyTable,
 }
 
 impl RunCells {
-    /// Sizes the cells for `txs` transactions, all empty, and starts a key-table run.
-    fn reset(&mut self, txs: usize) {
+    /// Sizes the cells for `txs` transactions in chunks of `claim`, all empty, and
+    /// starts a key-table run.
+    fn reset(&mut self, txs: usize, claim: usize) {
         self.done.clear();
-        self.done.resize_with(txs.div_ceil(CLAIM), Default::default);
+        self.done.resize_with(txs.div_ceil(claim), Default::default);
         self.table.start();
     }
 }
 
 /// An inserted chunk a worker holds until it runs it: transactions `first..stop`,
-/// prepared in the worker's chunk buffer `buf`, and their entry points.
-struct Held<'m> {
+/// prepared in the worker's chunk buffer `buf` (and entry points buffer).
+#[derive(Clone, Copy)]
+struct Held {
     first: usize,
     stop: usize,
     buf: usize,
-    ready: [Ready<'m>; CLAIM],
 }
+
+/// A worker's entry points of the chunks in its three chunk buffers (for a run:
+/// they borrow the run's modules).
+type Readies<'m> = [Vec<Ready<'m>>; 3];
 
 /// One worker's buffers for the chunk it holds, kept across blocks.
 #[derive(Debug, Default)]
@@ -680,6 +721,8 @@ pub(crate) struct RunInput<'a, 'm> {
     pub(crate) block: BlockContext,
     /// How long a worker waits for its turn before it takes over the overdue chunk.
     pub(crate) take_over_after: Duration,
+    /// How many transactions a worker claims at once (1 to [`MAX_CLAIM`]).
+    pub(crate) claim: usize,
     /// Where the run's receipts go, in block order (as long as `txs`; the run
     /// overwrites those it runs).
     pub(crate) receipts: &'a mut [Receipt],
@@ -699,7 +742,9 @@ pub(crate) struct Run<'a, 'm> {
     /// locking writes it, and the fields around it are read by every transaction).
     builder: CachePadded<Mutex<Builder<'a>>>,
     table: &'a KeyTable,
-    done: &'a [CachePadded<[AtomicBool; CLAIM]>],
+    done: &'a [CachePadded<[AtomicBool; MAX_CLAIM]>],
+    /// The run's chunk size.
+    claim: usize,
     /// The receipts, a slice per chunk, each locked by the worker that runs it
     /// (never contended: a chunk has one worker).
     receipts: Vec<CachePadded<Mutex<&'a mut [Receipt]>>>,
@@ -722,9 +767,10 @@ impl<'a, 'm> Run<'a, 'm> {
         cells: &'a mut RunCells,
         scratch: &'a mut DagScratch,
     ) -> Self {
-        cells.reset(input.txs.len());
+        let claim = input.claim.clamp(1, MAX_CLAIM);
+        cells.reset(input.txs.len(), claim);
         let receipts = std::mem::take(&mut input.receipts)
-            .chunks_mut(CLAIM)
+            .chunks_mut(claim)
             .map(|c| CachePadded::new(Mutex::new(c)))
             .collect();
         let cells: &'a RunCells = cells;
@@ -739,13 +785,14 @@ impl<'a, 'm> Run<'a, 'm> {
             builder: CachePadded::new(Mutex::new(builder)),
             table: &cells.table,
             done: &cells.done,
+            claim,
             receipts,
         }
     }
 
     /// Transaction `t`'s done flag.
     fn done(&self, t: usize) -> Option<&AtomicBool> {
-        self.done.get(t / CLAIM)?.get(t % CLAIM)
+        self.done.get(t / self.claim)?.get(t % self.claim)
     }
 
     /// The run's DAG and how far it got, once every worker is back.
@@ -763,8 +810,8 @@ impl<'a, 'm> Run<'a, 'm> {
         }
     }
 
-    /// One worker's loop (see the module documentation): claim the next [`CLAIM`]
-    /// transactions, evaluate their access sets, insert them into the DAG in turn,
+    /// One worker's loop (see the module documentation): claim the next chunk of
+    /// transactions ([`RunInput::claim`]), evaluate their access sets, insert them into the DAG in turn,
     /// run them; until the run ends. Claiming a few at a time keeps the workers off
     /// one shared cache line, and a conflict between neighbours costs no wait.
     ///
@@ -784,22 +831,22 @@ impl<'a, 'm> Run<'a, 'm> {
     ) -> WorkTimes {
         let mut times = WorkTimes::default();
         let len = self.input.txs.len();
-        // The inserted chunk this worker holds: its range and buffer, and entry points.
-        let mut held: Option<Held<'m>> = None;
+        // The inserted chunk this worker holds: its range and buffer.
+        let mut held: Option<Held> = None;
+        let mut readies: Readies<'m> = Default::default();
         loop {
-            let first = self.next.fetch_add(CLAIM, Ordering::Relaxed);
+            let first = self.next.fetch_add(self.claim, Ordering::Relaxed);
             if first >= self.end.load(Ordering::Acquire) {
-                self.run_held(held.take(), chunks, bufs, view);
+                self.run_held(held.take(), (chunks, &readies), bufs, view);
                 return times;
             }
-            let last = (first + CLAIM).min(len);
+            let last = (first + self.claim).min(len);
             // The buffer the held chunk does not use (0 or 1; 2 is for take-overs).
             let b = held.as_ref().map_or(0, |h| 1 - h.buf);
             let t0 = Instant::now();
-            let ready = match chunks.get_mut(b) {
-                Some(chunk) => self.prepare_chunk(first, last, chunk, bufs, view),
-                None => std::array::from_fn(|_| Err(None)),
-            };
+            if let (Some(chunk), Some(ready)) = (chunks.get_mut(b), readies.get_mut(b)) {
+                self.prepare_chunk(first, last, (chunk, ready), bufs, view);
+            }
             let t1 = Instant::now();
             times.access += t1 - t0;
             let mut since = (self.inserted.load(Ordering::Acquire), t1);
@@ -824,7 +871,7 @@ impl<'a, 'm> Run<'a, 'm> {
                 if held.is_some() {
                     // Not our turn yet: run the chunk we hold meanwhile.
                     let t = Instant::now();
-                    self.run_held(held.take(), chunks, bufs, view);
+                    self.run_held(held.take(), (chunks, &readies), bufs, view);
                     ran += t.elapsed();
                     since = (self.inserted.load(Ordering::Acquire), Instant::now());
                     continue;
@@ -832,13 +879,13 @@ impl<'a, 'm> Run<'a, 'm> {
                 if at != since.0 {
                     since = (at, Instant::now());
                 } else if since.1.elapsed() >= self.input.take_over_after {
-                    let at_last = (at + CLAIM).min(len);
-                    let [_, _, spare] = chunks;
-                    let stolen = self.prepare_chunk(at, at_last, spare, bufs, view);
+                    let at_last = (at + self.claim).min(len);
+                    let ([_, _, spare], [_, _, stolen]) = (&mut *chunks, &mut readies);
+                    self.prepare_chunk(at, at_last, (spare, stolen), bufs, view);
                     if let Some(stop) = self.try_insert(at, at_last, spare) {
                         times.taken_over += 1;
                         let t = Instant::now();
-                        self.run_chunk(at, stop, spare, &stolen, bufs, view);
+                        self.run_chunk(at, stop, (spare, stolen), bufs, view);
                         ran += t.elapsed();
                         if stop < at_last {
                             // A barrier ended the run in the chunk taken over.
@@ -855,16 +902,15 @@ impl<'a, 'm> Run<'a, 'm> {
                 continue;
             };
             // Ours is inserted: run the chunk held before it, and hold this one.
-            self.run_held(held.take(), chunks, bufs, view);
+            self.run_held(held.take(), (chunks, &readies), bufs, view);
             let this = Held {
                 first,
                 stop,
                 buf: b,
-                ready,
             };
             if stop < last {
                 // A barrier ends the run in this chunk.
-                self.run_held(Some(this), chunks, bufs, view);
+                self.run_held(Some(this), (chunks, &readies), bufs, view);
                 return times;
             }
             held = Some(this);
@@ -874,40 +920,39 @@ impl<'a, 'm> Run<'a, 'm> {
     /// Runs a held chunk, if any.
     fn run_held(
         &self,
-        held: Option<Held<'m>>,
-        chunks: &[ChunkBufs; 3],
+        held: Option<Held>,
+        (chunks, readies): (&[ChunkBufs; 3], &Readies<'m>),
         bufs: &mut Buffers,
         view: &CodeView<'m>,
     ) {
         if let Some(h) = held
-            && let Some(chunk) = chunks.get(h.buf)
+            && let (Some(chunk), Some(ready)) = (chunks.get(h.buf), readies.get(h.buf))
         {
-            self.run_chunk(h.first, h.stop, chunk, &h.ready, bufs, view);
+            self.run_chunk(h.first, h.stop, (chunk, ready), bufs, view);
         }
     }
 
-    /// Evaluates the access sets of transactions `first..last` into `chunk` (those
-    /// the probe prepared are used as they are); their entry points.
+    /// Evaluates the access sets of transactions `first..last` into `chunk`, and
+    /// their entry points into `ready` (those the probe prepared are used as they
+    /// are).
     fn prepare_chunk(
         &self,
         first: usize,
         last: usize,
-        chunk: &mut ChunkBufs,
+        (chunk, ready): (&mut ChunkBufs, &mut Vec<Ready<'m>>),
         bufs: &mut Buffers,
         view: &CodeView<'m>,
-    ) -> [Ready<'m>; CLAIM] {
-        if chunk.preps.len() < CLAIM {
-            chunk.preps.resize_with(CLAIM, Prep::default);
+    ) {
+        if chunk.preps.len() < MAX_CLAIM {
+            chunk.preps.resize_with(MAX_CLAIM, Prep::default);
         }
-        let mut ready: [Ready<'m>; CLAIM] = std::array::from_fn(|_| Err(None));
-        for (t, (r, p)) in (first..last).zip(ready.iter_mut().zip(&mut chunk.preps)) {
-            if t >= self.input.pre.len()
-                && let Some(tx) = self.input.txs.get(t)
-            {
-                *r = prepare(view, tx, p, &mut bufs.memo);
-            }
+        ready.clear();
+        for (t, p) in (first..last).zip(&mut chunk.preps) {
+            ready.push(match self.input.txs.get(t) {
+                Some(tx) if t >= self.input.pre.len() => prepare(view, tx, p, &mut bufs.memo),
+                _ => Err(None),
+            });
         }
-        ready
     }
 
     /// Runs the inserted transactions `first..stop` of a chunk prepared in `chunk`
@@ -917,14 +962,13 @@ impl<'a, 'm> Run<'a, 'm> {
         &self,
         first: usize,
         stop: usize,
-        chunk: &ChunkBufs,
-        ready: &[Ready<'m>; CLAIM],
+        (chunk, ready): (&ChunkBufs, &[Ready<'m>]),
         bufs: &mut Buffers,
         view: &CodeView<'m>,
     ) {
         let mut out = self
             .receipts
-            .get(first / CLAIM)
+            .get(first / self.claim)
             .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
         for (i, t) in (first..stop).enumerate() {
             let (Some(&(c0, p0)), Some(&(c1, p1))) = (chunk.starts.get(i), chunk.starts.get(i + 1))
@@ -1335,6 +1379,39 @@ mod tests {
             // t writes key t, which t - 1 read.
             assert_eq!(preds(&dag, t), vec![t - 1], "transaction {t}");
         }
+    }
+
+    #[test]
+    fn the_chunk_size_follows_how_close_conflicts_are() {
+        // 256 transactions writing keys of their own, but for `pairs` pairs `gap`
+        // apart that write one key (the later depends on the earlier).
+        let dag = |pairs: usize, gap: usize| {
+            let mut keys: Vec<u64> = (10_000..10_256).collect();
+            let firsts = (0..256).filter(|t| t % (2 * gap) < gap);
+            for first in firsts.take(pairs) {
+                let k = keys.get(first).copied();
+                if let (Some(k), Some(second)) = (k, keys.get_mut(first + gap)) {
+                    *second = k;
+                }
+            }
+            let preps: Vec<Prep> = keys
+                .iter()
+                .map(|&k| prep(&[(1, k, true)], |k| k + 1))
+                .collect();
+            build(&preps).0
+        };
+        assert_eq!(claim_for(&dag(0, 1)), MAX_CLAIM, "no conflicts");
+        assert_eq!(claim_for(&dag(25, 1)), MAX_CLAIM, "a tenth conflict");
+        assert_eq!(claim_for(&dag(27, 1)), CLAIM, "more than a tenth");
+        assert_eq!(claim_for(&dag(128, 1)), CLAIM, "neighbours conflict");
+        assert_eq!(claim_for(&dag(128, 20)), CLAIM, "within 32");
+        assert_eq!(
+            claim_for(&dag(128, 40)),
+            MAX_CLAIM / 2,
+            "within 64, beyond 32"
+        );
+        assert_eq!(claim_for(&dag(128, 64)), MAX_CLAIM / 2);
+        assert_eq!(claim_for(&dag(128, 70)), MAX_CLAIM, "beyond 64");
     }
 
     #[test]
