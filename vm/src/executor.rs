@@ -1088,6 +1088,16 @@ mod tests {
         assert_eq!(out.stats.barriers, 1, "only the wipe is a barrier");
     }
 
+    /// A parallel executor on `threads` workers that never falls back to running in
+    /// order, with chunks of `claim` transactions.
+    fn forced(threads: usize, claim: usize) -> Executor {
+        let mut par = Executor::parallel(threads)
+            .expect("a pool")
+            .always_parallel();
+        par.claim = Some(claim);
+        par
+    }
+
     #[test]
     fn barriers_anywhere_in_a_chunk_end_their_runs() {
         // Whole-map transactions at every offset within a chunk, back to back, first
@@ -1109,10 +1119,7 @@ mod tests {
             .collect();
         let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
         for (threads, claim) in [(1, 8), (2, 8), (3, 8), (2, 5), (2, 32), (3, 32)] {
-            let mut par = Executor::parallel(threads)
-                .expect("a pool")
-                .always_parallel();
-            par.claim = Some(claim);
+            let mut par = forced(threads, claim);
             for _ in 0..3 {
                 let (out, digest) = run(&mut par, &chain, &txs);
                 let case = format!("{threads} threads, chunks of {claim}");
@@ -1145,11 +1152,8 @@ mod tests {
         let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
         let mut taken_over = 0;
         for (threads, claim) in [(2, 8), (3, 8), (4, 8), (2, 32), (3, 16)] {
-            let mut par = Executor::parallel(threads)
-                .expect("a pool")
-                .always_parallel();
+            let mut par = forced(threads, claim);
             par.take_over_after = Duration::ZERO;
-            par.claim = Some(claim);
             for _ in 0..5 {
                 let (out, digest) = run(&mut par, &chain, &txs);
                 let case = format!("{threads} threads, chunks of {claim}");
