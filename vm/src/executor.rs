@@ -674,8 +674,7 @@ fn probe<'c>(
         preds.clear();
         b.insert(p, &mut cells, &mut preds);
     }
-    let depth = b.depth;
-    if n as f64 / f64::from(depth.max(1)) < MIN_BOUND {
+    if n as f64 / f64::from(b.depth.max(1)) < MIN_BOUND {
         Probe::Serial(n)
     } else {
         Probe::Parallel(n, schedule::claim_for(&b.finish()))

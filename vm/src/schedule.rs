@@ -72,7 +72,8 @@ pub(crate) const MAX_CLAIM: usize = 32;
 /// like swaps on a few pools, want small ones.
 pub(crate) fn claim_for(probe: &Dag) -> usize {
     let n = probe.len();
-    // Each transaction's distance to its nearest predecessor.
+    // For each size, the transactions whose nearest predecessor is at most two
+    // chunks of that size before them.
     let mut near = [0usize; 3];
     let sizes = [MAX_CLAIM, MAX_CLAIM / 2, CLAIM];
     for t in 0..n {
@@ -811,18 +812,20 @@ impl<'a, 'm> Run<'a, 'm> {
     }
 
     /// One worker's loop (see the module documentation): claim the next chunk of
-    /// transactions ([`RunInput::claim`]), evaluate their access sets, insert them into the DAG in turn,
-    /// run them; until the run ends. Claiming a few at a time keeps the workers off
-    /// one shared cache line, and a conflict between neighbours costs no wait.
+    /// transactions ([`RunInput::claim`]), evaluate their access sets, insert them
+    /// into the DAG in turn, run them; until the run ends. Claiming several at a
+    /// time keeps the workers off one shared cache line and spreads each chunk's
+    /// fixed cost.
     ///
     /// A worker keeps one chunk of lookahead: it inserts its next chunk before it
     /// runs the one it holds, so that the other workers' turns come while it runs
     /// instead of after. When its own turn has not come, it runs the chunk it holds
     /// meanwhile; and when it holds none and the turn stays away for the run's
     /// patience ([`RunInput::take_over_after`]: its worker was descheduled, or is
-    /// slow), it takes over the overdue chunk: evaluates it itself, inserts it and runs it. Whoever
-    /// inserts a chunk runs it; the other drops its work and claims another. So a
-    /// stalled worker holds back only what depends on the chunk it holds.
+    /// slow), it takes over the overdue chunk: evaluates it itself, inserts it and
+    /// runs it. Whoever inserts a chunk runs it; the other drops its work and claims
+    /// another. So a stalled worker holds back only what depends on the chunk it
+    /// holds.
     pub(crate) fn work(
         &self,
         bufs: &mut Buffers,
