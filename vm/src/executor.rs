@@ -27,6 +27,8 @@
 //! (averaged over the workers) as `access` and `dag`, the rest of the runs' wall
 //! time as `execute`, and the commit as `merge`: they add up to the block's time.
 
+mod pipeline;
+
 use crate::chain::{Chain, CodeMaps, CodeView};
 use crate::exec::{self, Scratch};
 use crate::interp::{CodeStore, recycle};
@@ -38,6 +40,7 @@ use crate::schedule::{
 };
 use crate::state::{SHARDS, Storage};
 use crate::{BlockContext, Transaction};
+use pipeline::Pipe;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -541,10 +544,9 @@ fn parallel(
         );
         match found {
             Probe::Parallel(n, claim) => (n, claim),
-            Probe::Serial(prepared) => {
+            Probe::Serial => {
                 bufs.ready = recycle(ready);
-                let probe = (prepared, t0.elapsed());
-                return serial_block(pool, workers, bufs, input, storage, probe);
+                return serial_block(pool, workers, bufs, input, storage, t0.elapsed());
             }
         }
     };
@@ -629,8 +631,8 @@ enum Probe {
     /// Run the block in parallel, in chunks of this many transactions; this many
     /// transactions are prepared.
     Parallel(usize, usize),
-    /// Run it in order ([`serial_block`]); this many transactions are prepared.
-    Serial(usize),
+    /// Run it in order ([`serial_block`]).
+    Serial,
 }
 
 /// The probe: a block of fewer than [`MIN_PARALLEL_TXS`] transactions, or one whose
@@ -645,7 +647,7 @@ fn probe<'c>(
     (dag_scratch, table): (&mut DagScratch, &KeyTable),
 ) -> Probe {
     if txs.len() < MIN_PARALLEL_TXS {
-        return Probe::Serial(0);
+        return Probe::Serial;
     }
     let n = PROBE.min(txs.len());
     ready.clear();
@@ -675,27 +677,27 @@ fn probe<'c>(
         b.insert(p, &mut cells, &mut preds);
     }
     if n as f64 / f64::from(b.depth.max(1)) < MIN_BOUND {
-        Probe::Serial(n)
+        Probe::Serial
     } else {
         Probe::Parallel(n, schedule::claim_for(&b.finish()))
     }
 }
 
-/// A block the probe found serial runs on the sequential executor itself, with no
-/// access phase in front of it, while another worker prepares every transaction and
-/// builds the block's conflict graph for the statistics.
+/// A block the probe found serial runs in order, as on the sequential executor,
+/// on the calling thread, while a pool thread prepares its transactions ahead of it
+/// and builds the block's conflict graph for the statistics ([`pipeline`]).
 fn serial_block(
     pool: &rayon::ThreadPool,
     workers: &[Mutex<Worker>],
     bufs: &mut BlockBufs,
     input: Input<'_, '_>,
     storage: &mut Storage,
-    (prepared, probe_time): (usize, Duration),
+    probe_time: Duration,
 ) -> BlockOutcome {
     let Input { code, block, txs } = input;
-    let preps = &mut bufs.preps;
     let t = Instant::now();
-    let (mut outcome, (graph, edges, barriers, runs)) = {
+    let pipe = Pipe::new(&mut bufs.preps);
+    let (receipts, (graph, edges, barriers, runs)) = {
         let mut first = lock(workers, 0);
         let mut second = workers
             .get(1)
@@ -705,80 +707,35 @@ fn serial_block(
             Some(w) => &mut w.scratch.bufs.memo,
             None => own.insert(KeyMemo::default()),
         };
-        let scratch = &mut first.scratch;
+        let bufs_first = &mut first.scratch.bufs;
         let dag = (&mut bufs.dag, &bufs.cells.table);
-        // The block runs on the calling thread, as on the sequential executor; the
-        // graph is built on the pool meanwhile.
-        let mut graph = None;
-        let outcome = pool.in_place_scope(|s| {
-            let graph = &mut graph;
-            s.spawn(move |_| {
-                *graph = Some(conflict_graph(code, txs, (preps, prepared), dag, memo));
-            });
-            sequential(scratch, code, storage, block, txs)
+        let mut found = None;
+        let receipts = pool.in_place_scope(|s| {
+            let (pipe, found) = (&pipe, &mut found);
+            s.spawn(move |_| *found = Some(pipe.prepare(code, txs, dag, memo)));
+            pipe.run((bufs_first, code), storage, block, txs)
         });
-        let graph = graph.unwrap_or_else(|| (Graph::default(), 0, 0, 0));
-        (outcome, graph)
+        let found = found.unwrap_or_else(|| (Graph::default(), 0, 0, 0));
+        (receipts, found)
     };
-    outcome.graph = Some(graph);
-    outcome.stats = BlockStats {
-        txs: txs.len(),
-        ran: Ran::Parallel,
-        edges,
-        barriers,
-        fallback_runs: runs,
-        taken_over: 0,
-        phases: Phases {
-            dag: probe_time,
-            execute: t.elapsed(),
-            ..Phases::default()
+    pipe.recycle(&mut bufs.preps);
+    BlockOutcome {
+        receipts,
+        graph: Some(graph),
+        stats: BlockStats {
+            txs: txs.len(),
+            ran: Ran::Parallel,
+            edges,
+            barriers,
+            fallback_runs: runs,
+            taken_over: 0,
+            phases: Phases {
+                dag: probe_time,
+                execute: t.elapsed(),
+                ..Phases::default()
+            },
         },
-    };
-    outcome
-}
-
-/// The block's conflict graph as the parallel executor would schedule it (runs
-/// between whole-map barriers, a DAG for each), with its edges, barriers and runs:
-/// the statistics of a block that ran in order. The first `prepared` transactions
-/// are prepared already (by the probe).
-fn conflict_graph(
-    code: &CodeMaps<'_>,
-    txs: &[Transaction],
-    (preps, prepared): (&mut [Prep], usize),
-    (dag_scratch, table): (&mut DagScratch, &KeyTable),
-    memo: &mut KeyMemo,
-) -> (Graph, usize, usize, usize) {
-    let view = CodeView::of(code);
-    for (p, tx) in preps.iter_mut().zip(txs).skip(prepared) {
-        drop(schedule::prepare(&view, tx, p, memo));
     }
-    let (mut graph, mut edges, mut runs) = (Graph::default(), 0, 0);
-    let (mut cells, mut preds) = (Vec::new(), Vec::new());
-    let mut at = 0;
-    while at < preps.len() {
-        let rest = preps.get(at..).unwrap_or(&[]);
-        let end = rest
-            .iter()
-            .position(|p| p.access.has_whole())
-            .map_or(preps.len(), |i| at + i);
-        if end > at {
-            let mut b = Builder::new(dag_scratch, table, end - at, (end - at) * 2);
-            for p in preps.get(at..end).unwrap_or(&[]) {
-                cells.clear();
-                preds.clear();
-                b.insert(p, &mut cells, &mut preds);
-            }
-            edges += b.edges;
-            runs += 1;
-            graph.runs.push((at, b.finish()));
-        }
-        if end < preps.len() {
-            graph.barriers.push(end);
-        }
-        at = end + 1;
-    }
-    let barriers = graph.barriers.len();
-    (graph, edges, barriers, runs)
 }
 
 /// What every run of a block shares.
@@ -988,6 +945,49 @@ mod tests {
         let (out, digest) = run(&mut forced, &chain, &txs);
         assert_eq!(out.stats.fallback_runs, 0);
         assert_eq!((out.receipts, digest), (seq.receipts, seq_digest));
+    }
+
+    #[test]
+    fn a_long_serial_block_with_barriers_runs_through_the_pipeline() {
+        // 700 transfers from the deployer (one chain, far longer than the ring of
+        // prepared chunks), some failing, with whole-map barriers among them: the
+        // probe (the first 256, no barrier among them) finds it serial, the pool
+        // prepares it ahead of the calling thread.
+        let (mut chain, t) = funded(1);
+        let m = deploy(&mut chain, map_module(), Vec::new());
+        let wipes = [300u64, 301, 450, 699];
+        let txs: Vec<_> = (0..700u64)
+            .map(|i| {
+                if wipes.contains(&i) {
+                    tx(DEPLOYER, m, "wipe", Vec::new(), GAS)
+                } else if i % 50 == 7 {
+                    tx(DEPLOYER, [0x77; 20], "transfer", Vec::new(), GAS)
+                } else {
+                    let to = address_to_word(&[9; 20]);
+                    tx(DEPLOYER, t, "transfer", vec![to, u(i)], GAS)
+                }
+            })
+            .collect();
+        let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
+        assert!(seq.receipts.iter().any(|r| !r.is_success()));
+        let mut forced = forced(2, schedule::CLAIM);
+        let (scheduled, _) = run(&mut forced, &chain, &txs);
+        for threads in [1, 2, 3] {
+            let mut par = Executor::parallel(threads).expect("a pool");
+            for _ in 0..2 {
+                let (out, digest) = run(&mut par, &chain, &txs);
+                assert_eq!(out.receipts, seq.receipts, "{threads} threads");
+                assert_eq!(digest, seq_digest, "{threads} threads");
+                assert_eq!(out.stats.ran, Ran::Parallel);
+                assert_eq!(out.stats.barriers, wipes.len());
+                // Runs between the barriers: 0-299, 302-449, 451-698.
+                assert_eq!(out.stats.fallback_runs, 3);
+                assert_eq!(
+                    out.stats.edges, scheduled.stats.edges,
+                    "the same graph as the parallel path's"
+                );
+            }
+        }
     }
 
     #[test]

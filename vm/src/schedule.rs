@@ -208,6 +208,18 @@ pub(crate) struct DagScratch {
 }
 
 impl DagScratch {
+    /// Empties the buffers for a new run, with room for `expected` distinct keys
+    /// in the key-id table.
+    fn clear(&mut self, expected: usize) {
+        let cap = (expected * 2).next_power_of_two().max(64);
+        self.table.clear();
+        self.table.resize(cap, EMPTY);
+        self.keys.clear();
+        self.owner.clear();
+        self.readers.clear();
+        self.depth.clear();
+    }
+
     /// The distinct keys of the last run built.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &KeyInfo> {
         self.keys.iter().map(|k| &k.info)
@@ -311,13 +323,7 @@ impl<'a> Builder<'a> {
         txs: usize,
         expected: usize,
     ) -> Self {
-        let cap = (expected * 2).next_power_of_two().max(64);
-        scratch.table.clear();
-        scratch.table.resize(cap, EMPTY);
-        scratch.keys.clear();
-        scratch.owner.clear();
-        scratch.readers.clear();
-        scratch.depth.clear();
+        scratch.clear(expected);
         let dag = Dag::with_capacity(txs, scratch.run_edges);
         Builder {
             scratch,
@@ -340,6 +346,19 @@ impl<'a> Builder<'a> {
     /// The DAG built.
     pub(crate) fn finish(self) -> Dag {
         self.dag
+    }
+
+    /// Ends this run: its DAG and edges; the builder goes on with an empty DAG of
+    /// about `txs` transactions, as [`Builder::new`] would start it.
+    pub(crate) fn next_run(&mut self, txs: usize, expected: usize) -> (Dag, usize) {
+        self.scratch.clear(expected);
+        let dag = Dag::with_capacity(txs, self.scratch.run_edges);
+        self.next_cell = 0;
+        self.depth = 0;
+        (
+            std::mem::replace(&mut self.dag, dag),
+            std::mem::take(&mut self.edges),
+        )
     }
 
     /// Inserts the next transaction, whose access set is `p`: pushes the first
@@ -1139,7 +1158,7 @@ impl<'a, 'm> Run<'a, 'm> {
 
 /// Spins briefly, then yields: the waits of a run are short (a transaction or a
 /// chunk's insertion), but a descheduled worker must not starve the others.
-fn backoff(spins: &mut u32) {
+pub(crate) fn backoff(spins: &mut u32) {
     if *spins < 128 {
         *spins += 1;
         std::hint::spin_loop();
