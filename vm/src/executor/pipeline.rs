@@ -133,7 +133,7 @@ impl<'c> Pipe<'c> {
                 schedule::backoff(&mut spins);
             }
             let Some(mut slot) = self.slot(k) else {
-                return (graph, edges, 0, runs);
+                break;
             };
             let Slot { preps, ready } = &mut *slot;
             ready.clear();
