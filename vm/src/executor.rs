@@ -1117,7 +1117,7 @@ mod tests {
             })
             .collect();
         let (seq, seq_digest) = run(&mut Executor::sequential(), &chain, &txs);
-        for (threads, claim) in [(1, 8), (2, 8), (3, 8), (2, 5), (2, 32), (3, 32)] {
+        for (threads, claim) in [(1, 8), (2, 8), (3, 8), (2, 4), (2, 32), (3, 32)] {
             let mut par = forced(threads, claim);
             for _ in 0..3 {
                 let (out, digest) = run(&mut par, &chain, &txs);

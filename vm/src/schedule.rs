@@ -741,7 +741,8 @@ pub(crate) struct RunInput<'a, 'm> {
     pub(crate) block: BlockContext,
     /// How long a worker waits for its turn before it takes over the overdue chunk.
     pub(crate) take_over_after: Duration,
-    /// How many transactions a worker claims at once (1 to [`MAX_CLAIM`]).
+    /// How many transactions a worker claims at once (1 to [`MAX_CLAIM`], rounded
+    /// up to a power of two).
     pub(crate) claim: usize,
     /// Where the run's receipts go, in block order (as long as `txs`; the run
     /// overwrites those it runs).
@@ -763,8 +764,11 @@ pub(crate) struct Run<'a, 'm> {
     builder: CachePadded<Mutex<Builder<'a>>>,
     table: &'a KeyTable,
     done: &'a [CachePadded<[AtomicBool; MAX_CLAIM]>],
-    /// The run's chunk size.
+    /// The run's chunk size, a power of two (a transaction's chunk is a shift
+    /// away: every transaction looks its predecessors' done flags up).
     claim: usize,
+    /// Its base-2 logarithm.
+    claim_bits: u32,
     /// The receipts, a slice per chunk, each locked by the worker that runs it
     /// (never contended: a chunk has one worker).
     receipts: Vec<CachePadded<Mutex<&'a mut [Receipt]>>>,
@@ -787,7 +791,7 @@ impl<'a, 'm> Run<'a, 'm> {
         cells: &'a mut RunCells,
         scratch: &'a mut DagScratch,
     ) -> Self {
-        let claim = input.claim.clamp(1, MAX_CLAIM);
+        let claim = input.claim.clamp(1, MAX_CLAIM).next_power_of_two();
         cells.reset(input.txs.len(), claim);
         let receipts = std::mem::take(&mut input.receipts)
             .chunks_mut(claim)
@@ -806,13 +810,16 @@ impl<'a, 'm> Run<'a, 'm> {
             table: &cells.table,
             done: &cells.done,
             claim,
+            claim_bits: claim.trailing_zeros(),
             receipts,
         }
     }
 
     /// Transaction `t`'s done flag.
     fn done(&self, t: usize) -> Option<&AtomicBool> {
-        self.done.get(t / self.claim)?.get(t % self.claim)
+        self.done
+            .get(t >> self.claim_bits)?
+            .get(t & (self.claim - 1))
     }
 
     /// The run's DAG and how far it got, once every worker is back.
@@ -990,7 +997,7 @@ impl<'a, 'm> Run<'a, 'm> {
     ) {
         let mut out = self
             .receipts
-            .get(first / self.claim)
+            .get(first >> self.claim_bits)
             .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
         for (i, t) in (first..stop).enumerate() {
             let (Some(&(c0, p0)), Some(&(c1, p1))) = (chunk.starts.get(i), chunk.starts.get(i + 1))
