@@ -430,28 +430,20 @@ fn sequential(
 ) -> BlockOutcome {
     let started = Instant::now();
     let view = &CodeView::of(code);
-    let mut receipts = Vec::with_capacity(txs.len());
     let Scratch { access, bufs } = &mut *scratch;
-    let mut written = std::mem::take(&mut bufs.block_writes);
-    written.clear();
+    let mut in_order = InOrder::new(bufs, txs.len());
     for tx in txs {
-        let state = BlockWrites {
-            written: &written,
-            base: &*storage,
+        let entry;
+        let prepared = match exec::prepare(view.module_at(&tx.to), tx, access, &mut bufs.memo) {
+            Ok(p) => {
+                entry = p;
+                Ok(&entry)
+            }
+            Err(r) => Err(r),
         };
-        let receipt = match exec::prepare(view.module_at(&tx.to), tx, access, &mut bufs.memo) {
-            Ok(p) => exec::execute(bufs, view, &state, block, tx, &p, access),
-            Err(r) => *r,
-        };
-        if receipt.is_success() {
-            written.extend(bufs.writes.entries().iter().copied());
-        }
-        receipts.push(receipt);
+        in_order.run(bufs, (view, &*storage, block), tx, (prepared, access));
     }
-    for (k, v) in written.drain() {
-        storage.set(k, v);
-    }
-    bufs.block_writes = written;
+    let receipts = in_order.commit(bufs, storage);
     BlockOutcome {
         graph: None,
         stats: BlockStats {
@@ -467,6 +459,62 @@ fn sequential(
             },
         },
         receipts,
+    }
+}
+
+/// A block run in order, as the sequential executor runs it: the block's writes so
+/// far (read before the world before the block) and the receipts so far.
+struct InOrder {
+    written: crate::state::SeededHashMap<crate::state::SlotKey, braid_bytecode::U256>,
+    receipts: Vec<Receipt>,
+}
+
+impl InOrder {
+    /// An empty block of `txs` transactions, over the block-writes buffer of `bufs`.
+    fn new(bufs: &mut crate::interp::Buffers, txs: usize) -> Self {
+        let mut written = std::mem::take(&mut bufs.block_writes);
+        written.clear();
+        InOrder {
+            written,
+            receipts: Vec::with_capacity(txs),
+        }
+    }
+
+    /// Runs the next transaction `tx` over the block's writes so far and the world
+    /// `base`, with its entry point and access set (or the receipt of a transaction
+    /// that cannot run); a success's writes join the block's.
+    fn run(
+        &mut self,
+        bufs: &mut crate::interp::Buffers,
+        (view, base, block): (&CodeView<'_>, &Storage, BlockContext),
+        tx: &Transaction,
+        (prepared, access): (
+            Result<&exec::Prepared<'_>, Box<Receipt>>,
+            &crate::access::AccessSet,
+        ),
+    ) {
+        let state = BlockWrites {
+            written: &self.written,
+            base,
+        };
+        let receipt = match prepared {
+            Ok(p) => exec::execute(bufs, view, &state, block, tx, p, access),
+            Err(r) => *r,
+        };
+        if receipt.is_success() {
+            self.written.extend(bufs.writes.entries().iter().copied());
+        }
+        self.receipts.push(receipt);
+    }
+
+    /// Commits the block's writes into `storage`, each slot once, gives the buffer
+    /// back to `bufs`; the receipts.
+    fn commit(mut self, bufs: &mut crate::interp::Buffers, storage: &mut Storage) -> Vec<Receipt> {
+        for (k, v) in self.written.drain() {
+            storage.set(k, v);
+        }
+        bufs.block_writes = self.written;
+        self.receipts
     }
 }
 
@@ -544,9 +592,16 @@ fn parallel(
         );
         match found {
             Probe::Parallel(n, claim) => (n, claim),
-            Probe::Serial => {
+            Probe::Serial(n) => {
+                let outcome = serial_block(
+                    pool,
+                    workers,
+                    bufs,
+                    (input, storage),
+                    (n, &ready, t0.elapsed()),
+                );
                 bufs.ready = recycle(ready);
-                return serial_block(pool, workers, bufs, input, storage, t0.elapsed());
+                return outcome;
             }
         }
     };
@@ -631,8 +686,8 @@ enum Probe {
     /// Run the block in parallel, in chunks of this many transactions; this many
     /// transactions are prepared.
     Parallel(usize, usize),
-    /// Run it in order ([`serial_block`]).
-    Serial,
+    /// Run it in order ([`serial_block`]); this many transactions are prepared.
+    Serial(usize),
 }
 
 /// The probe: a block of fewer than [`MIN_PARALLEL_TXS`] transactions, or one whose
@@ -647,7 +702,7 @@ fn probe<'c>(
     (dag_scratch, table): (&mut DagScratch, &KeyTable),
 ) -> Probe {
     if txs.len() < MIN_PARALLEL_TXS {
-        return Probe::Serial;
+        return Probe::Serial(0);
     }
     let n = PROBE.min(txs.len());
     ready.clear();
@@ -677,7 +732,7 @@ fn probe<'c>(
         b.insert(p, &mut cells, &mut preds);
     }
     if n as f64 / f64::from(b.depth.max(1)) < MIN_BOUND {
-        Probe::Serial
+        Probe::Serial(n)
     } else {
         Probe::Parallel(n, schedule::claim_for(&b.finish()))
     }
@@ -686,17 +741,20 @@ fn probe<'c>(
 /// A block the probe found serial runs in order, as on the sequential executor,
 /// on the calling thread, while a pool thread prepares its transactions ahead of it
 /// and builds the block's conflict graph for the statistics ([`pipeline`]).
-fn serial_block(
+fn serial_block<'c>(
     pool: &rayon::ThreadPool,
     workers: &[Mutex<Worker>],
     bufs: &mut BlockBufs,
-    input: Input<'_, '_>,
-    storage: &mut Storage,
-    probe_time: Duration,
+    (input, storage): (Input<'_, 'c>, &mut Storage),
+    (probed, pre_ready, probe_time): (usize, &[Ready<'c>], Duration),
 ) -> BlockOutcome {
     let Input { code, block, txs } = input;
     let t = Instant::now();
-    let pipe = Pipe::new(&mut bufs.preps);
+    // The ring takes its preps from the end of the buffer, past the probe's
+    // transactions, which stay prepared at its front.
+    let pipe = Pipe::new(&mut bufs.preps, probed);
+    let pre = bufs.preps.get(..probed).unwrap_or(&[]);
+    let pre_ready = pre_ready.get(..pre.len()).unwrap_or(&[]);
     let (receipts, (graph, edges, barriers, runs)) = {
         let mut first = lock(workers, 0);
         let mut second = workers
@@ -712,8 +770,8 @@ fn serial_block(
         let mut found = None;
         let receipts = pool.in_place_scope(|s| {
             let (pipe, found) = (&pipe, &mut found);
-            s.spawn(move |_| *found = Some(pipe.prepare(code, txs, dag, memo)));
-            pipe.run((bufs_first, code), storage, block, txs)
+            s.spawn(move |_| *found = Some(pipe.prepare((code, txs, pre), dag, memo)));
+            pipe.run((bufs_first, code), (storage, block), txs, (pre, pre_ready))
         });
         let found = found.unwrap_or_else(|| (Graph::default(), 0, 0, 0));
         (receipts, found)

@@ -5,16 +5,18 @@
 //! builds the block's conflict graph for the statistics meanwhile, so the calling
 //! thread evaluates nothing itself.
 //!
-//! The two threads hand chunks over through a ring of slots: the pool fills slot
+//! The probe's transactions, prepared already, are shared by both threads as they
+//! are: the calling thread runs them at once while the pool thread inserts them
+//! into the graph. After them, the two threads hand chunks over through a ring of
+//! slots: the pool fills slot
 //! `k % SLOTS` with chunk `k` once the calling thread is done with chunk
 //! `k - SLOTS`, and publishes it; the calling thread runs a chunk once it is
 //! published. Each slot is locked by one thread at a time, in turn, so no lock is
 //! ever contended. If the pool thread stops early (a panic), the calling thread
 //! prepares the rest itself.
 
-use super::{BlockWrites, Graph};
+use super::{Graph, InOrder};
 use crate::chain::{CodeMaps, CodeView};
-use crate::exec;
 use crate::interp::Buffers;
 use crate::keymemo::KeyMemo;
 use crate::receipt::Receipt;
@@ -73,11 +75,12 @@ impl Drop for Gone<'_> {
 }
 
 impl<'c> Pipe<'c> {
-    /// An empty ring whose slots reuse the preps in `spare`.
-    pub(super) fn new(spare: &mut Vec<Prep>) -> Self {
+    /// An empty ring whose slots reuse the preps at the end of `spare`, past its
+    /// first `keep`.
+    pub(super) fn new(spare: &mut Vec<Prep>, keep: usize) -> Self {
         let slots = (0..SLOTS)
             .map(|_| {
-                let at = spare.len().saturating_sub(CHUNK);
+                let at = spare.len().saturating_sub(CHUNK).max(keep.min(spare.len()));
                 let mut preps = spare.split_off(at);
                 preps.resize_with(CHUNK, Prep::default);
                 CachePadded::new(Mutex::new(Slot {
@@ -110,24 +113,25 @@ impl<'c> Pipe<'c> {
         Some(slot.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The pool thread: prepares every chunk of `txs` into the ring, in order, as
-    /// slots free up, and builds the conflict graph (runs between whole-map
-    /// barriers, a DAG for each) from the access sets as it goes.
+    /// The pool thread: builds the conflict graph (runs between whole-map barriers,
+    /// a DAG for each) of the block `txs`, whose first transactions the probe
+    /// prepared into `pre`; prepares the others into the ring, a chunk at a time as
+    /// slots free up, adding each to the graph as it goes.
     pub(super) fn prepare(
         &self,
-        code: &CodeMaps<'c>,
-        txs: &[Transaction],
+        (code, txs, pre): (&CodeMaps<'c>, &[Transaction], &[Prep]),
         (dag_scratch, table): (&mut DagScratch, &KeyTable),
         memo: &mut KeyMemo,
     ) -> Found {
         let _stopped = Stopped(&self.stopped);
         let view = CodeView::of(code);
-        let (mut graph, mut edges, mut runs) = (Graph::default(), 0, 0);
-        let (mut cells, mut preds) = (Vec::new(), Vec::new());
-        let n = txs.len();
-        let mut b = Builder::new(dag_scratch, table, n, n * 2);
-        let mut run_start = 0;
-        for (k, chunk) in txs.chunks(CHUNK).enumerate() {
+        let mut graph =
+            GraphBuilder::new(Builder::new(dag_scratch, table, txs.len(), txs.len() * 2));
+        for (t, p) in pre.iter().enumerate() {
+            graph.add(t, p, txs.len());
+        }
+        let rest = txs.get(pre.len()..).unwrap_or(&[]);
+        for (k, chunk) in rest.chunks(CHUNK).enumerate() {
             let mut spins = 0;
             while k >= self.ran.load(Ordering::Acquire).saturating_add(SLOTS) {
                 schedule::backoff(&mut spins);
@@ -139,60 +143,49 @@ impl<'c> Pipe<'c> {
             ready.clear();
             for (i, (tx, p)) in chunk.iter().zip(preps.iter_mut()).enumerate() {
                 ready.push(schedule::prepare(&view, tx, p, memo));
-                let t = k * CHUNK + i;
-                if p.access.has_whole() {
-                    // A barrier ends the run before it.
-                    let (dag, e) = b.next_run(n - t, (n - t) * 2);
-                    if dag.len() > 0 {
-                        graph.runs.push((run_start, dag));
-                        edges += e;
-                        runs += 1;
-                    }
-                    graph.barriers.push(t);
-                    run_start = t + 1;
-                } else {
-                    cells.clear();
-                    preds.clear();
-                    b.insert(p, &mut cells, &mut preds);
-                }
+                graph.add(pre.len() + k * CHUNK + i, p, txs.len());
             }
             drop(slot);
             self.prepared.store(k + 1, Ordering::Release);
         }
-        let (dag, e) = b.next_run(0, 0);
-        if dag.len() > 0 {
-            graph.runs.push((run_start, dag));
-            edges += e;
-            runs += 1;
-        }
-        let barriers = graph.barriers.len();
-        (graph, edges, barriers, runs)
+        graph.finish()
     }
 
-    /// The calling thread: runs every transaction of `txs` in order as its chunk is
-    /// published, over the block's writes so far, and commits those writes into
-    /// `storage` at the end, as the sequential executor does; the receipts.
+    /// The calling thread: runs every transaction of the block `txs` in order,
+    /// those the probe prepared (`pre`, with their entry points) at once and the
+    /// others as their chunks are published, over the block's writes so far, and
+    /// commits those writes into `storage` at the end, as the sequential executor
+    /// does; the receipts.
     pub(super) fn run(
         &self,
         (bufs, code): (&mut Buffers, &CodeMaps<'c>),
-        storage: &mut Storage,
-        block: BlockContext,
+        (storage, block): (&mut Storage, BlockContext),
         txs: &[Transaction],
+        (pre, pre_ready): (&[Prep], &[Ready<'c>]),
     ) -> Vec<Receipt> {
         let _gone = Gone(&self.ran);
         let view = &CodeView::of(code);
-        let mut receipts = Vec::with_capacity(txs.len());
-        let mut written = std::mem::take(&mut bufs.block_writes);
-        written.clear();
+        let mut in_order = InOrder::new(bufs, txs.len());
+        let first = txs.get(..pre.len()).unwrap_or(&[]);
+        run_prepared(
+            &mut in_order,
+            bufs,
+            (view, storage, block),
+            first,
+            (pre, pre_ready),
+        );
         // A chunk prepared here if the pool thread stopped before it.
         let mut own = Slot::default();
-        for (k, chunk) in txs.chunks(CHUNK).enumerate() {
+        let rest = txs.get(pre.len()..).unwrap_or(&[]);
+        for (k, chunk) in rest.chunks(CHUNK).enumerate() {
             let mut spins = 0;
             let mut guard = None;
             while guard.is_none() {
                 if self.prepared.load(Ordering::Acquire) > k {
                     guard = self.slot(k);
                 } else if self.stopped.load(Ordering::Acquire)
+                    // The pool thread publishes its last chunk before it stops:
+                    // look again, now that nothing can change.
                     && self.prepared.load(Ordering::Acquire) <= k
                 {
                     break;
@@ -212,30 +205,87 @@ impl<'c> Pipe<'c> {
                     &own
                 }
             };
-            for ((tx, p), ready) in chunk.iter().zip(&slot.preps).zip(&slot.ready) {
-                let state = BlockWrites {
-                    written: &written,
-                    base: &*storage,
-                };
-                let receipt = match ready {
-                    Ok(prepared) => {
-                        exec::execute(bufs, view, &state, block, tx, prepared, &p.access)
-                    }
-                    Err(_) => schedule::failed_receipt(ready),
-                };
-                if receipt.is_success() {
-                    written.extend(bufs.writes.entries().iter().copied());
-                }
-                receipts.push(receipt);
-            }
+            let prepared = (slot.preps.as_slice(), slot.ready.as_slice());
+            run_prepared(&mut in_order, bufs, (view, storage, block), chunk, prepared);
             drop(guard);
             self.ran.store(k + 1, Ordering::Release);
         }
-        for (k, v) in written.drain() {
-            storage.set(k, v);
+        in_order.commit(bufs, storage)
+    }
+}
+
+/// Runs the prepared transactions `txs` (access sets `preps`, entry points `ready`)
+/// in order.
+fn run_prepared<'c>(
+    in_order: &mut InOrder,
+    bufs: &mut Buffers,
+    (view, storage, block): (&CodeView<'c>, &Storage, BlockContext),
+    txs: &[Transaction],
+    (preps, ready): (&[Prep], &[Ready<'c>]),
+) {
+    for ((tx, p), ready) in txs.iter().zip(preps).zip(ready) {
+        let prepared = ready
+            .as_ref()
+            .map_err(|_| Box::new(schedule::failed_receipt(ready)));
+        in_order.run(bufs, (view, storage, block), tx, (prepared, &p.access));
+    }
+}
+
+/// The conflict graph of a block that runs in order, built a transaction at a time:
+/// runs between whole-map barriers, a DAG for each.
+struct GraphBuilder<'a> {
+    builder: Builder<'a>,
+    graph: Graph,
+    edges: usize,
+    runs: usize,
+    /// The first transaction of the current run.
+    run_start: usize,
+    cells: Vec<u32>,
+    preds: Vec<u32>,
+}
+
+impl<'a> GraphBuilder<'a> {
+    fn new(builder: Builder<'a>) -> Self {
+        GraphBuilder {
+            builder,
+            graph: Graph::default(),
+            edges: 0,
+            runs: 0,
+            run_start: 0,
+            cells: Vec::new(),
+            preds: Vec::new(),
         }
-        bufs.block_writes = written;
-        receipts
+    }
+
+    /// Adds transaction `t` of a block of `n`, whose access set is `p`.
+    fn add(&mut self, t: usize, p: &Prep, n: usize) {
+        if p.access.has_whole() {
+            // A barrier ends the run before it.
+            self.end_run(n.saturating_sub(t));
+            self.graph.barriers.push(t);
+            self.run_start = t + 1;
+        } else {
+            self.cells.clear();
+            self.preds.clear();
+            self.builder.insert(p, &mut self.cells, &mut self.preds);
+        }
+    }
+
+    /// Ends the current run (if it has transactions); the next has about `txs`.
+    fn end_run(&mut self, txs: usize) {
+        let (dag, e) = self.builder.next_run(txs, txs * 2);
+        if dag.len() > 0 {
+            self.graph.runs.push((self.run_start, dag));
+            self.edges += e;
+            self.runs += 1;
+        }
+    }
+
+    /// The graph, its edges, barriers and runs.
+    fn finish(mut self) -> Found {
+        self.end_run(0);
+        let barriers = self.graph.barriers.len();
+        (self.graph, self.edges, barriers, self.runs)
     }
 }
 
@@ -265,18 +315,18 @@ mod tests {
             .expect("fits")
             .receipts;
         let mut spare = Vec::new();
-        let pipe = Pipe::new(&mut spare);
+        let pipe = Pipe::new(&mut spare, 0);
         let mut bufs = Buffers::default();
         let mut memo = KeyMemo::default();
         let (code, storage) = chain.code_and_storage_mut();
         {
             let first = txs.get(..CHUNK).unwrap_or(&[]);
             let (mut scratch, table) = (DagScratch::default(), KeyTable::default());
-            let _ = pipe.prepare(&code, first, (&mut scratch, &table), &mut memo);
+            let _ = pipe.prepare((&code, first, &[]), (&mut scratch, &table), &mut memo);
         }
         assert_eq!(pipe.prepared.load(Ordering::Acquire), 1);
         assert!(pipe.stopped.load(Ordering::Acquire));
-        let receipts = pipe.run((&mut bufs, &code), storage, block(), &txs);
+        let receipts = pipe.run((&mut bufs, &code), (storage, block()), &txs, (&[], &[]));
         assert_eq!(receipts, expected);
         pipe.recycle(&mut spare);
         assert_eq!(spare.len(), SLOTS * CHUNK, "every prep back");
