@@ -17,7 +17,8 @@
 //!   or 32 of them, per block: [`claim_for`]),
 //!   evaluates their access sets, waits for its turn (every earlier chunk inserted),
 //!   inserts them into the DAG under the builder's lock, and runs them, each once
-//!   its predecessors are done, writing each receipt in place. Access sets, key
+//!   its predecessors are done (one that is not ready yet is skipped, and run
+//!   after the chunk's others: [`skipping`]), writing each receipt in place. Access sets, key
 //!   cells and predecessor lists never leave the worker's cache; only the insertion
 //!   is serial, a few hash-table probes per transaction. A predecessor always has a
 //!   smaller index, so its chunk was inserted earlier by a worker that runs it
@@ -987,6 +988,13 @@ impl<'a, 'm> Run<'a, 'm> {
     /// Runs the inserted transactions `first..stop` of a chunk prepared in `chunk`
     /// with entry points `ready`, writing each receipt in place and publishing each
     /// transaction done.
+    ///
+    /// A transaction whose predecessors are not all done yet is skipped, not waited
+    /// for: the chunk runs on with those that are ready, and comes back for the
+    /// skipped ones (in block order) afterwards. Its predecessor usually runs in
+    /// the chunk beside it on another worker, and is done by then. Only when no
+    /// skipped transaction is ready does the worker wait, for the first of them,
+    /// whose predecessors are all in earlier chunks: so every wait still ends.
     fn run_chunk(
         &self,
         first: usize,
@@ -999,24 +1007,39 @@ impl<'a, 'm> Run<'a, 'm> {
             .receipts
             .get(first >> self.claim_bits)
             .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
-        for (i, t) in (first..stop).enumerate() {
+        // Runs chunk transaction `i` if its predecessors are done (or, with `block`,
+        // once they are); whether it ran.
+        let run = |i: usize, block: bool| {
+            let t = first + i;
             let (Some(&(c0, p0)), Some(&(c1, p1))) = (chunk.starts.get(i), chunk.starts.get(i + 1))
             else {
-                break;
+                return true;
             };
+            let preds = chunk.preds.get(p0..p1).unwrap_or(&[]);
+            if block {
+                for &p in preds {
+                    if let Some(d) = self.done(p as usize) {
+                        wait(d);
+                    }
+                }
+            } else if !preds.iter().all(|&p| {
+                self.done(p as usize)
+                    .is_none_or(|d| d.load(Ordering::Acquire))
+            }) {
+                return false;
+            }
             let (prep, ready) = match (self.input.pre.get(t), self.input.pre_ready.get(t)) {
                 (Some(p), Some(r)) => (p, r),
                 _ => match (chunk.preps.get(i), ready.get(i)) {
                     (Some(p), Some(r)) => (p, r),
-                    _ => break,
+                    _ => return true,
                 },
             };
             let mine = Mine {
                 prep,
                 cells: chunk.cells.get(c0..c1).unwrap_or(&[]),
             };
-            let preds = chunk.preds.get(p0..p1).unwrap_or(&[]);
-            let receipt = self.run_one(t, mine, ready, preds, bufs, view);
+            let receipt = self.run_one(t, mine, ready, bufs, view);
             if let Some(slot) = out.as_mut().and_then(|o| o.get_mut(i)) {
                 *slot = receipt;
             }
@@ -1025,7 +1048,9 @@ impl<'a, 'm> Run<'a, 'm> {
                 // are visible to every transaction that sees it done.
                 done.store(true, Ordering::Release);
             }
-        }
+            true
+        };
+        skipping(stop.saturating_sub(first), run);
     }
 
     /// Inserts the chunk `first..last`, prepared in `chunk`, into the DAG if it is
@@ -1070,25 +1095,19 @@ impl<'a, 'm> Run<'a, 'm> {
         Some(stop)
     }
 
-    /// Waits for transaction `t`'s predecessors, runs it and stores its writes in
+    /// Runs transaction `t`, whose predecessors are done, and stores its writes in
     /// the key table; its receipt (the caller publishes it done).
     fn run_one(
         &self,
         t: usize,
         mine: Mine<'_>,
         ready: &Ready<'_>,
-        preds: &[u32],
         bufs: &mut Buffers,
         view: &CodeView<'m>,
     ) -> Receipt {
         let Some(tx) = self.input.txs.get(t) else {
             return failed_receipt(&Err(None));
         };
-        for &p in preds {
-            if let Some(d) = self.done(p as usize) {
-                wait(d);
-            }
-        }
         let mut receipt = match ready {
             Ok(prepared) => {
                 let tx_view = TxView {
@@ -1159,6 +1178,39 @@ impl<'a, 'm> Run<'a, 'm> {
             if let Some(c) = c {
                 self.table.set(c, v, shard_of(k));
             }
+        }
+    }
+}
+
+/// Runs `n` transactions of a chunk with `run(i, block)`, which runs transaction `i`
+/// if its predecessors are done, or with `block` once they are, and says whether it
+/// ran: each in block order unless it is not ready, the skipped ones afterwards (in
+/// block order, as they become ready); when none is ready, it blocks on the first.
+fn skipping(n: usize, mut run: impl FnMut(usize, bool) -> bool) {
+    const _: () = assert!(MAX_CLAIM <= 32, "a chunk's skipped transactions are a u32");
+    let mut skipped = 0u32;
+    for i in 0..n.min(MAX_CLAIM) {
+        if !run(i, false) {
+            skipped |= 1 << i;
+        }
+    }
+    while skipped != 0 {
+        let mut left = skipped;
+        let mut ran = false;
+        while left != 0 {
+            let i = left.trailing_zeros();
+            left &= left - 1;
+            if run(i as usize, false) {
+                skipped &= !(1 << i);
+                ran = true;
+            }
+        }
+        if !ran {
+            // The first skipped transaction waits only for earlier chunks (every
+            // earlier one of its own chunk ran), and those always finish.
+            let i = skipped.trailing_zeros();
+            run(i as usize, true);
+            skipped &= !(1 << i);
         }
     }
 }
@@ -1441,6 +1493,57 @@ mod tests {
         );
         assert_eq!(claim_for(&dag(128, 64)), MAX_CLAIM / 2);
         assert_eq!(claim_for(&dag(128, 70)), MAX_CLAIM, "beyond 64");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// A chunk run with skipping: every transaction runs once, after its
+        /// predecessors in the chunk and once its outside predecessor is done; it
+        /// waits only for the first transaction left, and runs ready ones in order.
+        #[test]
+        fn a_chunk_runs_ready_transactions_first_and_waits_for_the_first_left(
+            deps in proptest::collection::vec(
+                (proptest::option::of(0usize..32), 0u32..6),
+                1..=32,
+            ),
+        ) {
+            let n = deps.len();
+            // Transaction i depends on chunk transaction `inner` (an earlier one)
+            // and on an outside transaction done after `outside` checks.
+            let inner = |i: usize| deps[i].0.filter(|&j| j < i);
+            let mut outside: Vec<u32> = deps.iter().map(|d| d.1).collect();
+            let mut order = Vec::new();
+            let mut blocked = Vec::new();
+            skipping(n, |i, block| {
+                let ready_inside = inner(i).is_none_or(|j| order.contains(&j));
+                if block {
+                    blocked.push(i);
+                    // The first left waits only for outside transactions.
+                    assert!(ready_inside, "blocked on {i} before its chunk predecessor");
+                    assert_eq!(
+                        (0..n).find(|j| !order.contains(j)),
+                        Some(i),
+                        "blocked on a transaction that is not the first left"
+                    );
+                    outside[i] = 0;
+                } else if !ready_inside || outside[i] > 0 {
+                    outside[i] = outside[i].saturating_sub(1);
+                    return false;
+                }
+                assert!(!order.contains(&i), "{i} ran twice");
+                order.push(i);
+                true
+            });
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            proptest::prop_assert_eq!(sorted, (0..n).collect::<Vec<_>>());
+            // With no outside waits, the chunk runs in block order without blocking.
+            if deps.iter().all(|d| d.1 == 0) {
+                proptest::prop_assert_eq!(order, (0..n).collect::<Vec<_>>());
+                proptest::prop_assert!(blocked.is_empty());
+            }
+        }
     }
 
     #[test]
