@@ -330,7 +330,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
         key: U256,
         src: &[U256],
     ) -> Result<(), Failure> {
-        self.check_access(module, self_addr, field, key, true)?;
+        let entry = self.check_access(module, self_addr, field, key, true)?;
         for (word, v) in (0u16..).zip(src) {
             let slot = SlotKey {
                 contract: *self_addr,
@@ -338,7 +338,7 @@ impl<'a, C: CodeStore + ?Sized, S: StateRead + ?Sized> TxHost<'a, C, S> {
                 key,
                 word,
             };
-            self.storage.write(slot, *v);
+            self.storage.write(slot, *v, entry);
         }
         if let Some(t) = &mut self.trace {
             t.access(true, *self_addr, field, src);

@@ -47,13 +47,12 @@ use crate::exec::{self, Prepared};
 use crate::interp::Buffers;
 use crate::keymemo::KeyMemo;
 use crate::receipt::{Failure, Receipt};
-use crate::state::{SeededState, SlotKey, StateRead, Storage, shard_of};
+use crate::state::{SlotKey, StateRead, Storage, shard_of_hash, value_hash};
 use crate::{Address, BlockContext};
 use braid_bytecode::U256;
 use crossbeam_utils::CachePadded;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How many consecutive transactions a worker claims at once when nothing says
@@ -108,30 +107,15 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// says an earlier transaction of the run writes its key.
 const WRITTEN: u32 = 1 << 31;
 
-/// The process-wide seeded hasher of conflict keys.
-static KEY_HASHER: LazyLock<SeededState> = LazyLock::new(SeededState::default);
-
-/// The conflict key id of an access entry: a seeded hash of (contract, field, key),
-/// never zero (zero marks an empty table slot).
+/// The conflict key id of an access entry: the seeded hash of (contract, field, key)
+/// that also picks the key's storage shard ([`value_hash`]), never zero (zero marks
+/// an empty table slot; the low bit is not a shard bit).
 pub(crate) fn key_id(e: &AccessEntry) -> u64 {
-    let mut h = KEY_HASHER.build_hasher();
-    let mut head = [0u8; 16];
-    let mut tail = [0u8; 4];
-    if let (Some(a), Some(b)) = (e.contract.get(..16), e.contract.get(16..)) {
-        head.copy_from_slice(a);
-        tail.copy_from_slice(b);
-    }
-    h.write_u128(u128::from_le_bytes(head));
-    h.write_u64(u64::from(u32::from_le_bytes(tail)) | (u64::from(e.field) << 32));
-    match e.key {
-        AccessKey::Whole => h.write_u8(0xff),
-        AccessKey::Key(k) => {
-            let [a, b, c, d] = *k.as_limbs();
-            h.write_u128(u128::from(a) | (u128::from(b) << 64));
-            h.write_u128(u128::from(c) | (u128::from(d) << 64));
-        }
-    }
-    h.finish() | 1
+    let key = match &e.key {
+        AccessKey::Whole => None,
+        AccessKey::Key(k) => Some(k),
+    };
+    value_hash(&e.contract, e.field, key) | 1
 }
 
 /// A transaction's evaluated access set with what the DAG needs of each entry
@@ -1131,52 +1115,45 @@ impl<'a, 'm> Run<'a, 'm> {
     /// transaction instead, before any cell is touched.
     fn store_writes(&self, mine: Mine<'_>, bufs: &Buffers, receipt: &mut Receipt) {
         let writes = bufs.writes.entries();
-        // Each write's cell, found once (the words of one value are consecutive
-        // writes under one key, so its entry is looked up once); a transaction
-        // writing more than this stack buffer holds looks its cells up twice.
-        let mut found = [0usize; 32];
-        let mut last: Option<(SlotKey, usize)> = None;
-        let mut cell_of = |k: &SlotKey| {
-            let j = match last {
-                Some((p, j))
-                    if p.key == k.key && p.field == k.field && p.contract == k.contract =>
-                {
-                    j
-                }
-                _ => mine.prep.access.position(&k.contract, k.field, k.key)?,
+        let allowed = bufs.writes.allowed();
+        // Each write's entry: the one the host allowed it by, which is the key's
+        // own (whole-field entries never run in parallel; checked, so that a wrong
+        // index cannot store into another key's cells), else looked up.
+        let entry_of = |i: usize, k: &SlotKey| {
+            let own = |j: usize| {
+                mine.prep.access.entries().get(j).is_some_and(|e| {
+                    e.key == AccessKey::Key(k.key) && e.field == k.field && e.contract == k.contract
+                })
             };
-            last = Some((*k, j));
-            mine.word_cell(j, k.word)
+            match allowed.get(i) {
+                Some(&j) if own(j as usize) => Some(j as usize),
+                _ => mine.prep.access.position(&k.contract, k.field, k.key),
+            }
         };
-        let mut missing = false;
+        let cell_of = |i: usize, k: &SlotKey| {
+            let j = entry_of(i, k)?;
+            let shard = shard_of_hash(*mine.prep.keys.get(j)?) as u32;
+            Some((u32::try_from(mine.word_cell(j, k.word)?).ok()?, shard))
+        };
+        // Each write's cell and shard, found once; a transaction writing more than
+        // this stack buffer holds finds the rest twice.
+        let mut found = [(0u32, 0u32); 16];
         for (i, (k, _)) in writes.iter().enumerate() {
-            match cell_of(k) {
-                Some(c) => {
-                    if let Some(slot) = found.get_mut(i) {
-                        *slot = c;
-                    }
-                }
-                None => {
-                    missing = true;
-                    break;
-                }
+            let Some(c) = cell_of(i, k) else {
+                *receipt = Receipt::failed(
+                    Failure::Internal("a write outside the key table".to_string()),
+                    receipt.gas_used,
+                    receipt.ret_type.clone(),
+                );
+                return;
+            };
+            if let Some(slot) = found.get_mut(i) {
+                *slot = c;
             }
         }
-        if missing {
-            *receipt = Receipt::failed(
-                Failure::Internal("a write outside the key table".to_string()),
-                receipt.gas_used,
-                receipt.ret_type.clone(),
-            );
-            return;
-        }
         for (i, (k, v)) in writes.iter().enumerate() {
-            let c = match found.get(i) {
-                Some(&c) => Some(c),
-                None => cell_of(k),
-            };
-            if let Some(c) = c {
-                self.table.set(c, v, shard_of(k));
+            if let Some((c, shard)) = found.get(i).copied().or_else(|| cell_of(i, k)) {
+                self.table.set(c as usize, v, shard as usize);
             }
         }
     }
@@ -1542,6 +1519,30 @@ mod tests {
             if deps.iter().all(|d| d.1 == 0) {
                 proptest::prop_assert_eq!(order, (0..n).collect::<Vec<_>>());
                 proptest::prop_assert!(blocked.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_id_picks_the_shard_of_every_word_of_its_value() {
+        for k in 0..64u64 {
+            let e = AccessEntry {
+                contract: [k as u8; 20],
+                field: (k % 3) as u16,
+                key: AccessKey::Key(U256::from(k * 7919)),
+                write: k % 2 == 0,
+            };
+            let AccessKey::Key(key) = e.key else {
+                unreachable!("built with a key")
+            };
+            for word in 0..3 {
+                let slot = SlotKey {
+                    contract: e.contract,
+                    field: e.field,
+                    key,
+                    word,
+                };
+                assert_eq!(shard_of_hash(key_id(&e)), crate::state::shard_of(&slot));
             }
         }
     }

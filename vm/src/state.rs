@@ -36,13 +36,43 @@ pub type SeededHashMap<K, V> = HashMap<K, V, SeededState>;
 /// How many persistent maps storage is split into (a power of two).
 pub const SHARDS: usize = 16;
 
-/// The process-wide seeded hasher that picks a slot's shard.
-static SHARD_HASHER: LazyLock<SeededState> = LazyLock::new(SeededState::default);
+/// The process-wide seeded hasher of a value's key (contract, field, map key): it
+/// picks the value's shard, and the parallel executor's conflict key id.
+static VALUE_HASHER: LazyLock<SeededState> = LazyLock::new(SeededState::default);
 
-/// The shard of a slot (uniform under the process's random seed).
+/// The seeded hash of the value `field[key]` of `contract` (every word of it), or
+/// with `key` `None`, of the whole field (a whole-map access pattern).
+pub(crate) fn value_hash(contract: &Address, field: u16, key: Option<&U256>) -> u64 {
+    let mut h = VALUE_HASHER.build_hasher();
+    let mut head = [0u8; 16];
+    let mut tail = [0u8; 4];
+    if let (Some(a), Some(b)) = (contract.get(..16), contract.get(16..)) {
+        head.copy_from_slice(a);
+        tail.copy_from_slice(b);
+    }
+    h.write_u128(u128::from_le_bytes(head));
+    h.write_u64(u64::from(u32::from_le_bytes(tail)) | (u64::from(field) << 32));
+    match key {
+        None => h.write_u8(0xff),
+        Some(k) => {
+            let [a, b, c, d] = *k.as_limbs();
+            h.write_u128(u128::from(a) | (u128::from(b) << 64));
+            h.write_u128(u128::from(c) | (u128::from(d) << 64));
+        }
+    }
+    h.finish()
+}
+
+/// The shard of a value whose [`value_hash`] is `hash`: its top bits (the maps
+/// themselves index by the low bits of their own hash).
+pub(crate) fn shard_of_hash(hash: u64) -> usize {
+    (hash >> (64 - SHARDS.trailing_zeros())) as usize
+}
+
+/// The shard of a slot (uniform under the process's random seed): every word of a
+/// value is in the shard of the value's key.
 pub fn shard_of(key: &SlotKey) -> usize {
-    // The top bits: the maps themselves index by the low bits of their own hash.
-    (SHARD_HASHER.hash_one(key) >> (64 - SHARDS.trailing_zeros())) as usize
+    shard_of_hash(value_hash(&key.contract, key.field, Some(&key.key)))
 }
 
 /// One storage word: `field[key]` word `word` of `contract`.

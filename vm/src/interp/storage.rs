@@ -14,6 +14,8 @@ const LINEAR_MAX: usize = 16;
 #[derive(Clone, Debug, Default)]
 pub struct WriteBuffer {
     entries: Vec<(SlotKey, U256)>,
+    /// The index of the access-set entry that allowed each write (beside `entries`).
+    allowed: Vec<u32>,
     /// Slot → position in `entries`, maintained only past [`LINEAR_MAX`] entries.
     index: SeededHashMap<SlotKey, usize>,
 }
@@ -33,13 +35,15 @@ impl WriteBuffer {
         self.entries.get(i).map(|e| e.1)
     }
 
-    /// Buffers a write (replacing an earlier one to the same slot).
-    pub fn insert(&mut self, key: SlotKey, value: U256) {
+    /// Buffers a write that access-set entry `entry` allowed (replacing an earlier
+    /// one to the same slot).
+    pub fn insert(&mut self, key: SlotKey, value: U256, entry: usize) {
         if let Some(e) = self.position(&key).and_then(|i| self.entries.get_mut(i)) {
             e.1 = value;
             return;
         }
         self.entries.push((key, value));
+        self.allowed.push(u32::try_from(entry).unwrap_or(u32::MAX));
         let n = self.entries.len();
         if n == LINEAR_MAX + 1 {
             self.index.clear();
@@ -53,11 +57,18 @@ impl WriteBuffer {
     /// Reserves room for `n` more entries.
     pub fn reserve(&mut self, n: usize) {
         self.entries.reserve(n);
+        self.allowed.reserve(n);
     }
 
     /// The buffered writes, in first-write order.
     pub fn entries(&self) -> &[(SlotKey, U256)] {
         &self.entries
+    }
+
+    /// The access-set entry that allowed each write of [`WriteBuffer::entries`]
+    /// (its first write, when a slot was written more than once).
+    pub fn allowed(&self) -> &[u32] {
+        &self.allowed
     }
 
     /// The number of buffered slots.
@@ -78,12 +89,14 @@ impl WriteBuffer {
     /// Drops every buffered write, keeping the allocations.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.allowed.clear();
         self.index.clear();
     }
 
     /// Takes the buffered writes, leaving the buffer empty.
     pub fn take_entries(&mut self) -> Vec<(SlotKey, U256)> {
         self.index.clear();
+        self.allowed.clear();
         std::mem::take(&mut self.entries)
     }
 }
@@ -132,9 +145,10 @@ impl<'a, S: StateRead + ?Sized> TxStorage<'a, S> {
         }
     }
 
-    /// Buffers a write (zero means delete when committed).
-    pub fn write(&mut self, key: SlotKey, value: U256) {
-        self.writes.insert(key, value);
+    /// Buffers a write that access-set entry `entry` allowed (zero means delete
+    /// when committed).
+    pub fn write(&mut self, key: SlotKey, value: U256, entry: usize) {
+        self.writes.insert(key, value, entry);
     }
 
     /// Reserves room for `n` more buffered slots.
@@ -150,5 +164,38 @@ impl<'a, S: StateRead + ?Sized> TxStorage<'a, S> {
     /// Takes the buffered writes.
     pub fn into_writes(self) -> WriteBuffer {
         self.writes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(key: u64) -> SlotKey {
+        SlotKey {
+            contract: [7; 20],
+            field: 1,
+            key: U256::from(key),
+            word: 0,
+        }
+    }
+
+    #[test]
+    fn each_write_keeps_the_entry_that_first_allowed_it() {
+        // Past LINEAR_MAX too, where the buffer finds slots through its index.
+        for n in [3u64, 40] {
+            let mut w = WriteBuffer::default();
+            for k in 0..n {
+                w.insert(slot(k), U256::from(k), k as usize + 10);
+            }
+            w.insert(slot(1), U256::from(99), 0);
+            assert_eq!(w.len(), n as usize);
+            assert_eq!(w.allowed().len(), w.entries().len());
+            assert_eq!(w.get(&slot(1)), Some(U256::from(99)));
+            let want: Vec<u32> = (0..n).map(|k| k as u32 + 10).collect();
+            assert_eq!(w.allowed(), want.as_slice(), "{n} writes");
+            w.clear();
+            assert!(w.allowed().is_empty());
+        }
     }
 }
