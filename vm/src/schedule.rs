@@ -51,7 +51,7 @@ use crate::state::{SlotKey, StateRead, Storage, shard_of_hash, value_hash};
 use crate::{Address, BlockContext};
 use braid_bytecode::U256;
 use crossbeam_utils::CachePadded;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -223,6 +223,9 @@ pub(crate) struct KeyInfo {
     words: u16,
     /// Its first cell; word `w` is cell `cell + w`.
     cell: u32,
+    /// Its storage shard ([`shard_of_hash`] of its key id): which thread of the
+    /// merge commits it.
+    shard: u8,
     key: U256,
 }
 
@@ -397,6 +400,7 @@ impl<'a> Builder<'a> {
                             field: e.field,
                             words,
                             cell: self.next_cell,
+                            shard: u8::try_from(shard_of_hash(id)).unwrap_or(0),
                             key,
                         },
                         id,
@@ -518,8 +522,6 @@ struct WordCell {
     limbs: [AtomicU64; 4],
     /// The run that wrote it (a cell of an older run is unwritten).
     run: AtomicU32,
-    /// The shard of its slot ([`shard_of`]), for the merge.
-    shard: AtomicU8,
 }
 
 /// The first segment of the key table holds `1 << SEGMENT_BITS` cells; segment `k`
@@ -607,20 +609,20 @@ impl KeyTable {
 
     /// Writes cell `c` (the DAG guarantees no other transaction uses it meanwhile;
     /// publishing the writer done makes it visible).
-    fn set(&self, c: usize, value: &U256, shard: usize) {
+    fn set(&self, c: usize, value: &U256) {
         let Some(cell) = self.cell(c) else {
             return;
         };
         for (x, v) in cell.limbs.iter().zip(value.as_limbs()) {
             x.store(*v, Ordering::Relaxed);
         }
-        cell.shard
-            .store(u8::try_from(shard).unwrap_or(0), Ordering::Relaxed);
         cell.run.store(self.run, Ordering::Relaxed);
     }
 
     /// Calls `f(shard, slot, value)` with every word this run wrote of `keys` whose
-    /// shard is in group `group` of `groups` (shard modulo `groups`).
+    /// shard is in group `group` of `groups` (shard modulo `groups`). Only the
+    /// group's own keys' cells are read: a cell's line stays with the thread that
+    /// commits it.
     pub(crate) fn for_each_written<'k>(
         &self,
         keys: impl Iterator<Item = &'k KeyInfo>,
@@ -628,23 +630,17 @@ impl KeyTable {
         groups: usize,
         f: &mut dyn FnMut(usize, SlotKey, U256),
     ) {
-        for k in keys {
+        let groups = groups.max(1);
+        for k in keys.filter(|k| usize::from(k.shard) % groups == group) {
             for word in 0..k.words {
-                let c = k.cell as usize + usize::from(word);
-                let Some(v) = self.get(c) else {
-                    continue;
-                };
-                let shard = self
-                    .cell(c)
-                    .map_or(0, |x| usize::from(x.shard.load(Ordering::Relaxed)));
-                if shard % groups.max(1) == group {
+                if let Some(v) = self.get(k.cell as usize + usize::from(word)) {
                     let slot = SlotKey {
                         contract: k.contract,
                         field: k.field,
                         key: k.key,
                         word,
                     };
-                    f(shard, slot, v);
+                    f(usize::from(k.shard), slot, v);
                 }
             }
         }
@@ -1130,14 +1126,10 @@ impl<'a, 'm> Run<'a, 'm> {
                 _ => mine.prep.access.position(&k.contract, k.field, k.key),
             }
         };
-        let cell_of = |i: usize, k: &SlotKey| {
-            let j = entry_of(i, k)?;
-            let shard = shard_of_hash(*mine.prep.keys.get(j)?) as u32;
-            Some((u32::try_from(mine.word_cell(j, k.word)?).ok()?, shard))
-        };
-        // Each write's cell and shard, found once; a transaction writing more than
-        // this stack buffer holds finds the rest twice.
-        let mut found = [(0u32, 0u32); 16];
+        let cell_of = |i: usize, k: &SlotKey| mine.word_cell(entry_of(i, k)?, k.word);
+        // Each write's cell, found once; a transaction writing more than this stack
+        // buffer holds finds the rest twice.
+        let mut found = [0usize; 16];
         for (i, (k, _)) in writes.iter().enumerate() {
             let Some(c) = cell_of(i, k) else {
                 *receipt = Receipt::failed(
@@ -1152,8 +1144,8 @@ impl<'a, 'm> Run<'a, 'm> {
             }
         }
         for (i, (k, v)) in writes.iter().enumerate() {
-            if let Some((c, shard)) = found.get(i).copied().or_else(|| cell_of(i, k)) {
-                self.table.set(c as usize, v, shard as usize);
+            if let Some(c) = found.get(i).copied().or_else(|| cell_of(i, k)) {
+                self.table.set(c, v);
             }
         }
     }
@@ -1576,7 +1568,7 @@ mod tests {
         table.start();
         assert_eq!(table.reserve(4), 1 << SEGMENT_BITS);
         assert_eq!(table.get(2), None);
-        table.set(2, &U256::from(9), 3);
+        table.set(2, &U256::from(9));
         assert_eq!(table.get(2), Some(U256::from(9)));
         table.start();
         assert_eq!(table.get(2), None, "a cell of an earlier run is unwritten");
