@@ -599,6 +599,7 @@ fn parallel(
                     bufs,
                     (input, storage),
                     (n, &ready, t0.elapsed()),
+                    policy.take_over_after,
                 );
                 bufs.ready = recycle(ready);
                 return outcome;
@@ -747,12 +748,13 @@ fn serial_block<'c>(
     bufs: &mut BlockBufs,
     (input, storage): (Input<'_, 'c>, &mut Storage),
     (probed, pre_ready, probe_time): (usize, &[Ready<'c>], Duration),
+    patience: Duration,
 ) -> BlockOutcome {
     let Input { code, block, txs } = input;
     let t = Instant::now();
     // The ring takes its preps from the end of the buffer, past the probe's
     // transactions, which stay prepared at its front.
-    let pipe = Pipe::new(&mut bufs.preps, probed);
+    let pipe = Pipe::new(&mut bufs.preps, probed, patience);
     let pre = bufs.preps.get(..probed).unwrap_or(&[]);
     let pre_ready = pre_ready.get(..pre.len()).unwrap_or(&[]);
     let (receipts, (graph, edges, barriers, runs)) = {
@@ -1030,8 +1032,13 @@ mod tests {
         assert!(seq.receipts.iter().any(|r| !r.is_success()));
         let mut forced = forced(2, schedule::CLAIM);
         let (scheduled, _) = run(&mut forced, &chain, &txs);
-        for threads in [1, 2, 3] {
+        // With no patience, the calling thread prepares every chunk the pool has not
+        // published the moment it needs it: both threads race for each chunk.
+        for (threads, patience) in [(1, None), (2, None), (3, None), (2, Some(Duration::ZERO))] {
             let mut par = Executor::parallel(threads).expect("a pool");
+            if let Some(p) = patience {
+                par.take_over_after = p;
+            }
             for _ in 0..2 {
                 let (out, digest) = run(&mut par, &chain, &txs);
                 assert_eq!(out.receipts, seq.receipts, "{threads} threads");

@@ -13,7 +13,11 @@
 //! `k - SLOTS`, and publishes it; the calling thread runs a chunk once it is
 //! published. Each slot is locked by one thread at a time, in turn, so no lock is
 //! ever contended. If the pool thread stops early (a panic), the calling thread
-//! prepares the rest itself.
+//! prepares the rest itself; and when a chunk it needs is not published within the
+//! run's patience (the pool thread was descheduled: this host steals time from its
+//! vCPUs), it prepares that chunk itself rather than wait, as a parallel run's
+//! worker takes over an overdue chunk. The pool thread, once back, still prepares
+//! every chunk, for the graph.
 
 use super::{Graph, InOrder};
 use crate::chain::{CodeMaps, CodeView};
@@ -26,6 +30,7 @@ use crate::{BlockContext, Transaction};
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 /// Transactions a slot holds.
 const CHUNK: usize = 64;
@@ -50,6 +55,8 @@ pub(super) struct Pipe<'c> {
     ran: CachePadded<AtomicUsize>,
     /// Whether the pool thread has stopped (done, or panicked).
     stopped: AtomicBool,
+    /// How long the calling thread waits for a chunk before it prepares it itself.
+    patience: Duration,
 }
 
 /// What the pool thread found: the conflict graph and its edges, barriers and runs.
@@ -76,8 +83,8 @@ impl Drop for Gone<'_> {
 
 impl<'c> Pipe<'c> {
     /// An empty ring whose slots reuse the preps at the end of `spare`, past its
-    /// first `keep`.
-    pub(super) fn new(spare: &mut Vec<Prep>, keep: usize) -> Self {
+    /// first `keep`; the calling thread waits up to `patience` for a chunk.
+    pub(super) fn new(spare: &mut Vec<Prep>, keep: usize, patience: Duration) -> Self {
         let slots = (0..SLOTS)
             .map(|_| {
                 let at = spare.len().saturating_sub(CHUNK).max(keep.min(spare.len()));
@@ -94,6 +101,7 @@ impl<'c> Pipe<'c> {
             prepared: CachePadded::new(AtomicUsize::new(0)),
             ran: CachePadded::new(AtomicUsize::new(0)),
             stopped: AtomicBool::new(false),
+            patience,
         }
     }
 
@@ -180,14 +188,20 @@ impl<'c> Pipe<'c> {
         for (k, chunk) in rest.chunks(CHUNK).enumerate() {
             let mut spins = 0;
             let mut guard = None;
+            let mut since = None;
             while guard.is_none() {
                 if self.prepared.load(Ordering::Acquire) > k {
+                    // Published, so the slot holds chunk `k`: the pool thread fills
+                    // it with chunk `k + SLOTS` only after this thread ran `k`.
                     guard = self.slot(k);
                 } else if self.stopped.load(Ordering::Acquire)
                     // The pool thread publishes its last chunk before it stops:
                     // look again, now that nothing can change.
                     && self.prepared.load(Ordering::Acquire) <= k
                 {
+                    break;
+                } else if since.get_or_insert_with(Instant::now).elapsed() >= self.patience {
+                    // Overdue: prepare it here.
                     break;
                 } else {
                     schedule::backoff(&mut spins);
@@ -298,6 +312,40 @@ mod tests {
     use braid_bytecode::encode::address_to_word;
 
     #[test]
+    fn the_calling_thread_prepares_what_a_late_pool_thread_has_not() {
+        // The pool thread never comes (descheduled by the host, from the calling
+        // thread's view): past its patience, the calling thread prepares each chunk
+        // itself instead of waiting for it. (Before this, it waited forever.)
+        let mut chain = new_chain(EngineKind::Interp);
+        let t = deploy(&mut chain, token(), vec![u(1_000_000)]);
+        let txs: Vec<_> = (0..300u64)
+            .map(|i| {
+                let to = address_to_word(&[(i % 3) as u8 + 1; 20]);
+                tx(DEPLOYER, t, "transfer", vec![to, u(i)], GAS)
+            })
+            .collect();
+        let mut sequential = chain.clone();
+        let expected = Executor::sequential()
+            .execute(&mut sequential, block(), &txs)
+            .expect("fits")
+            .receipts;
+        let mut spare = Vec::new();
+        let pipe = Pipe::new(&mut spare, 0, Duration::from_micros(10));
+        let mut bufs = Buffers::default();
+        let (code, storage) = chain.code_and_storage_mut();
+        let receipts = pipe.run((&mut bufs, &code), (storage, block()), &txs, (&[], &[]));
+        assert_eq!(receipts, expected);
+        assert_eq!(
+            pipe.prepared.load(Ordering::Acquire),
+            0,
+            "the pool published nothing"
+        );
+        assert!(!pipe.stopped.load(Ordering::Acquire), "nor stopped");
+        pipe.recycle(&mut spare);
+        assert_eq!(chain.digest(), sequential.digest());
+    }
+
+    #[test]
     fn the_calling_thread_prepares_what_a_stopped_pool_thread_did_not() {
         // The pool thread prepared the first chunk and stopped (as after a panic):
         // the calling thread prepares the rest itself, with the same result.
@@ -315,7 +363,7 @@ mod tests {
             .expect("fits")
             .receipts;
         let mut spare = Vec::new();
-        let pipe = Pipe::new(&mut spare, 0);
+        let pipe = Pipe::new(&mut spare, 0, Duration::MAX);
         let mut bufs = Buffers::default();
         let mut memo = KeyMemo::default();
         let (code, storage) = chain.code_and_storage_mut();
