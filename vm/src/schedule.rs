@@ -972,9 +972,10 @@ impl<'a, 'm> Run<'a, 'm> {
     /// A transaction whose predecessors are not all done yet is skipped, not waited
     /// for: the chunk runs on with those that are ready, and comes back for the
     /// skipped ones (in block order) afterwards. Its predecessor usually runs in
-    /// the chunk beside it on another worker, and is done by then. Only when no
-    /// skipped transaction is ready does the worker wait, for the first of them,
-    /// whose predecessors are all in earlier chunks: so every wait still ends.
+    /// the chunk beside it on another worker, and is done by then. When none of the
+    /// skipped is ready, the worker backs off and looks at all of them again: the
+    /// first one's predecessors are all in earlier chunks, so every wait still ends
+    /// ([`skipping`]).
     fn run_chunk(
         &self,
         first: usize,
@@ -987,22 +988,15 @@ impl<'a, 'm> Run<'a, 'm> {
             .receipts
             .get(first >> self.claim_bits)
             .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
-        // Runs chunk transaction `i` if its predecessors are done (or, with `block`,
-        // once they are); whether it ran.
-        let run = |i: usize, block: bool| {
+        // Runs chunk transaction `i` if its predecessors are done; whether it ran.
+        let run = |i: usize| {
             let t = first + i;
             let (Some(&(c0, p0)), Some(&(c1, p1))) = (chunk.starts.get(i), chunk.starts.get(i + 1))
             else {
                 return true;
             };
             let preds = chunk.preds.get(p0..p1).unwrap_or(&[]);
-            if block {
-                for &p in preds {
-                    if let Some(d) = self.done(p as usize) {
-                        wait(d);
-                    }
-                }
-            } else if !preds.iter().all(|&p| {
+            if !preds.iter().all(|&p| {
                 self.done(p as usize)
                     .is_none_or(|d| d.load(Ordering::Acquire))
             }) {
@@ -1151,35 +1145,36 @@ impl<'a, 'm> Run<'a, 'm> {
     }
 }
 
-/// Runs `n` transactions of a chunk with `run(i, block)`, which runs transaction `i`
-/// if its predecessors are done, or with `block` once they are, and says whether it
-/// ran: each in block order unless it is not ready, the skipped ones afterwards (in
-/// block order, as they become ready); when none is ready, it blocks on the first.
-fn skipping(n: usize, mut run: impl FnMut(usize, bool) -> bool) {
+/// Runs `n` transactions of a chunk with `run(i)`, which runs transaction `i` if
+/// its predecessors are done and says whether it ran: each in block order unless it
+/// is not ready, then the skipped ones, in block order, as they become ready; when
+/// none is ready, it backs off and looks again. The first skipped transaction waits
+/// only for earlier chunks (every earlier one of its own chunk ran), and those
+/// always finish: so it ends.
+fn skipping(n: usize, mut run: impl FnMut(usize) -> bool) {
     const _: () = assert!(MAX_CLAIM <= 32, "a chunk's skipped transactions are a u32");
     let mut skipped = 0u32;
     for i in 0..n.min(MAX_CLAIM) {
-        if !run(i, false) {
+        if !run(i) {
             skipped |= 1 << i;
         }
     }
+    let mut spins = 0;
     while skipped != 0 {
         let mut left = skipped;
         let mut ran = false;
         while left != 0 {
             let i = left.trailing_zeros();
             left &= left - 1;
-            if run(i as usize, false) {
+            if run(i as usize) {
                 skipped &= !(1 << i);
                 ran = true;
             }
         }
-        if !ran {
-            // The first skipped transaction waits only for earlier chunks (every
-            // earlier one of its own chunk ran), and those always finish.
-            let i = skipped.trailing_zeros();
-            run(i as usize, true);
-            skipped &= !(1 << i);
+        if ran {
+            spins = 0;
+        } else {
+            backoff(&mut spins);
         }
     }
 }
@@ -1192,15 +1187,6 @@ pub(crate) fn backoff(spins: &mut u32) {
         std::hint::spin_loop();
     } else {
         std::thread::yield_now();
-    }
-}
-
-/// Waits until a transaction is done (it was inserted earlier, so it is running or
-/// about to).
-fn wait(done: &AtomicBool) {
-    let mut spins = 0u32;
-    while !done.load(Ordering::Acquire) {
-        backoff(&mut spins);
     }
 }
 
@@ -1468,10 +1454,10 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
         /// A chunk run with skipping: every transaction runs once, after its
-        /// predecessors in the chunk and once its outside predecessor is done; it
-        /// waits only for the first transaction left, and runs ready ones in order.
+        /// predecessor in the chunk and once its outside predecessor is done; with
+        /// nothing outside to wait for, in block order.
         #[test]
-        fn a_chunk_runs_ready_transactions_first_and_waits_for_the_first_left(
+        fn a_chunk_runs_each_transaction_once_it_is_ready(
             deps in proptest::collection::vec(
                 (proptest::option::of(0usize..32), 0u32..6),
                 1..=32,
@@ -1483,20 +1469,11 @@ mod tests {
             let inner = |i: usize| deps[i].0.filter(|&j| j < i);
             let mut outside: Vec<u32> = deps.iter().map(|d| d.1).collect();
             let mut order = Vec::new();
-            let mut blocked = Vec::new();
-            skipping(n, |i, block| {
+            let mut looks = 0;
+            skipping(n, |i| {
+                looks += 1;
                 let ready_inside = inner(i).is_none_or(|j| order.contains(&j));
-                if block {
-                    blocked.push(i);
-                    // The first left waits only for outside transactions.
-                    assert!(ready_inside, "blocked on {i} before its chunk predecessor");
-                    assert_eq!(
-                        (0..n).find(|j| !order.contains(j)),
-                        Some(i),
-                        "blocked on a transaction that is not the first left"
-                    );
-                    outside[i] = 0;
-                } else if !ready_inside || outside[i] > 0 {
+                if !ready_inside || outside[i] > 0 {
                     outside[i] = outside[i].saturating_sub(1);
                     return false;
                 }
@@ -1510,7 +1487,7 @@ mod tests {
             // With no outside waits, the chunk runs in block order without blocking.
             if deps.iter().all(|d| d.1 == 0) {
                 proptest::prop_assert_eq!(order, (0..n).collect::<Vec<_>>());
-                proptest::prop_assert!(blocked.is_empty());
+                proptest::prop_assert_eq!(looks, n, "each looked at once");
             }
         }
     }
