@@ -14,12 +14,12 @@
 //!   list, and the block keeps them ([`Dag`]) for its statistics.
 //! - **One worker does everything for its transactions** ([`Run::work`]): it claims
 //!   the next chunk of transactions in block order from one atomic counter (8, 16
-//!   or 32 of them, per block: [`claim_for`]),
-//!   evaluates their access sets, waits for its turn (every earlier chunk inserted),
-//!   inserts them into the DAG under the builder's lock, and runs them, each once
-//!   its predecessors are done (one that is not ready yet is skipped, and run
-//!   after the chunk's others: [`skipping`]), writing each receipt in place. Access sets, key
-//!   cells and predecessor lists never leave the worker's cache; only the insertion
+//!   or 32 of them, per block: [`claim_for`]), evaluates their access sets, waits
+//!   for its turn (every earlier chunk inserted), inserts them into the DAG under
+//!   the builder's lock, and runs them, each once its predecessors are done (one
+//!   that is not ready yet is skipped, and run after the chunk's others:
+//!   [`skipping`]), writing each receipt in place. Access sets, key cells and
+//!   predecessor lists never leave the worker's cache; only the insertion
 //!   is serial, a few hash-table probes per transaction. A predecessor always has a
 //!   smaller index, so its chunk was inserted earlier by a worker that runs it
 //!   without waiting for anything later: every wait ends. A worker whose turn is
