@@ -306,21 +306,19 @@ impl<'a> GraphBuilder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EngineKind;
     use crate::executor::Executor;
     use crate::testutil::{DEPLOYER, GAS, block, deploy, new_chain, token, tx, u};
+    use crate::{Chain, EngineKind};
     use braid_bytecode::encode::address_to_word;
 
-    #[test]
-    fn the_calling_thread_prepares_what_a_late_pool_thread_has_not() {
-        // The pool thread never comes (descheduled by the host, from the calling
-        // thread's view): past its patience, the calling thread prepares each chunk
-        // itself instead of waiting for it. (Before this, it waited forever.)
+    /// A chain with a token, `n` transfers from the deployer to `to` accounts in
+    /// turn, and the chain and receipts after the sequential executor ran them.
+    fn transfers(n: u64, to: u64) -> (Chain, Vec<Transaction>, Chain, Vec<Receipt>) {
         let mut chain = new_chain(EngineKind::Interp);
         let t = deploy(&mut chain, token(), vec![u(1_000_000)]);
-        let txs: Vec<_> = (0..300u64)
+        let txs: Vec<_> = (0..n)
             .map(|i| {
-                let to = address_to_word(&[(i % 3) as u8 + 1; 20]);
+                let to = address_to_word(&[(i % to) as u8 + 1; 20]);
                 tx(DEPLOYER, t, "transfer", vec![to, u(i)], GAS)
             })
             .collect();
@@ -329,6 +327,15 @@ mod tests {
             .execute(&mut sequential, block(), &txs)
             .expect("fits")
             .receipts;
+        (chain, txs, sequential, expected)
+    }
+
+    #[test]
+    fn the_calling_thread_prepares_what_a_late_pool_thread_has_not() {
+        // The pool thread never comes (descheduled by the host, from the calling
+        // thread's view): past its patience, the calling thread prepares each chunk
+        // itself instead of waiting for it. (Before this, it waited forever.)
+        let (mut chain, txs, sequential, expected) = transfers(300, 3);
         let mut spare = Vec::new();
         let pipe = Pipe::new(&mut spare, 0, Duration::from_micros(10));
         let mut bufs = Buffers::default();
@@ -349,19 +356,7 @@ mod tests {
     fn the_calling_thread_prepares_what_a_stopped_pool_thread_did_not() {
         // The pool thread prepared the first chunk and stopped (as after a panic):
         // the calling thread prepares the rest itself, with the same result.
-        let mut chain = new_chain(EngineKind::Interp);
-        let t = deploy(&mut chain, token(), vec![u(1_000_000)]);
-        let txs: Vec<_> = (0..200u64)
-            .map(|i| {
-                let to = address_to_word(&[(i % 5) as u8 + 1; 20]);
-                tx(DEPLOYER, t, "transfer", vec![to, u(i)], GAS)
-            })
-            .collect();
-        let mut sequential = chain.clone();
-        let expected = Executor::sequential()
-            .execute(&mut sequential, block(), &txs)
-            .expect("fits")
-            .receipts;
+        let (mut chain, txs, sequential, expected) = transfers(200, 5);
         let mut spare = Vec::new();
         let pipe = Pipe::new(&mut spare, 0, Duration::MAX);
         let mut bufs = Buffers::default();
