@@ -205,9 +205,10 @@ impl DagScratch {
         self.depth.clear();
     }
 
-    /// The distinct keys of the last run built.
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &KeyInfo> {
-        self.keys.iter().map(|k| &k.info)
+    /// The distinct keys of the last run built, each with its storage shard (from
+    /// its key id: [`shard_of_hash`]).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = (&KeyInfo, usize)> {
+        self.keys.iter().map(|k| (&k.info, shard_of_hash(k.id)))
     }
 }
 
@@ -223,9 +224,6 @@ pub(crate) struct KeyInfo {
     words: u16,
     /// Its first cell; word `w` is cell `cell + w`.
     cell: u32,
-    /// Its storage shard ([`shard_of_hash`] of its key id): which thread of the
-    /// merge commits it.
-    shard: u8,
     key: U256,
 }
 
@@ -400,7 +398,6 @@ impl<'a> Builder<'a> {
                             field: e.field,
                             words,
                             cell: self.next_cell,
-                            shard: u8::try_from(shard_of_hash(id)).unwrap_or(0),
                             key,
                         },
                         id,
@@ -619,19 +616,19 @@ impl KeyTable {
         cell.run.store(self.run, Ordering::Relaxed);
     }
 
-    /// Calls `f(shard, slot, value)` with every word this run wrote of `keys` whose
-    /// shard is in group `group` of `groups` (shard modulo `groups`). Only the
-    /// group's own keys' cells are read: a cell's line stays with the thread that
-    /// commits it.
+    /// Calls `f(shard, slot, value)` with every word this run wrote of `keys` (each
+    /// with its shard) whose shard is in group `group` of `groups` (shard modulo
+    /// `groups`). Only the group's own keys' cells are read: a cell's line stays
+    /// with the thread that commits it.
     pub(crate) fn for_each_written<'k>(
         &self,
-        keys: impl Iterator<Item = &'k KeyInfo>,
+        keys: impl Iterator<Item = (&'k KeyInfo, usize)>,
         group: usize,
         groups: usize,
         f: &mut dyn FnMut(usize, SlotKey, U256),
     ) {
         let groups = groups.max(1);
-        for k in keys.filter(|k| usize::from(k.shard) % groups == group) {
+        for (k, shard) in keys.filter(|(_, shard)| shard % groups == group) {
             for word in 0..k.words {
                 if let Some(v) = self.get(k.cell as usize + usize::from(word)) {
                     let slot = SlotKey {
@@ -640,7 +637,7 @@ impl KeyTable {
                         key: k.key,
                         word,
                     };
-                    f(usize::from(k.shard), slot, v);
+                    f(shard, slot, v);
                 }
             }
         }
@@ -1326,7 +1323,7 @@ mod tests {
         }
         let edges = b.edges;
         let dag = b.finish();
-        let keys = scratch.keys().copied().collect();
+        let keys = scratch.keys().map(|(k, _)| *k).collect();
         (dag, keys, edges, inserted)
     }
 
