@@ -44,23 +44,35 @@ static VALUE_HASHER: LazyLock<SeededState> = LazyLock::new(SeededState::default)
 /// with `key` `None`, of the whole field (a whole-map access pattern).
 pub(crate) fn value_hash(contract: &Address, field: u16, key: Option<&U256>) -> u64 {
     let mut h = VALUE_HASHER.build_hasher();
-    let mut head = [0u8; 16];
-    let mut tail = [0u8; 4];
-    if let (Some(a), Some(b)) = (contract.get(..16), contract.get(16..)) {
-        head.copy_from_slice(a);
-        tail.copy_from_slice(b);
-    }
-    h.write_u128(u128::from_le_bytes(head));
-    h.write_u64(u64::from(u32::from_le_bytes(tail)) | (u64::from(field) << 32));
+    let (head, tail) = address_words(contract);
+    h.write_u128(head);
+    h.write_u64(u64::from(tail) | (u64::from(field) << 32));
     match key {
         None => h.write_u8(0xff),
         Some(k) => {
-            let [a, b, c, d] = *k.as_limbs();
-            h.write_u128(u128::from(a) | (u128::from(b) << 64));
-            h.write_u128(u128::from(c) | (u128::from(d) << 64));
+            let (low, high) = key_words(k);
+            h.write_u128(low);
+            h.write_u128(high);
         }
     }
     h.finish()
+}
+
+/// An address as two little-endian integers (its first 16 bytes, its last 4), for
+/// hashing in wide steps rather than byte by byte.
+fn address_words(a: &Address) -> (u128, u32) {
+    let head = a.first_chunk::<16>().map_or(0, |h| u128::from_le_bytes(*h));
+    let tail = a.last_chunk::<4>().map_or(0, |t| u32::from_le_bytes(*t));
+    (head, tail)
+}
+
+/// A map key as two integers (its low and high 128 bits).
+fn key_words(k: &U256) -> (u128, u128) {
+    let [a, b, c, d] = *k.as_limbs();
+    (
+        u128::from(a) | (u128::from(b) << 64),
+        u128::from(c) | (u128::from(d) << 64),
+    )
 }
 
 /// The shard of a value whose [`value_hash`] is `hash`: its top bits (the maps
@@ -94,39 +106,13 @@ pub struct SlotKey {
 /// by byte: 56 bytes in four hasher steps.
 impl Hash for SlotKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let [
-            a0,
-            a1,
-            a2,
-            a3,
-            a4,
-            a5,
-            a6,
-            a7,
-            a8,
-            a9,
-            a10,
-            a11,
-            a12,
-            a13,
-            a14,
-            a15,
-            b0,
-            b1,
-            b2,
-            b3,
-        ] = self.contract;
-        let head = u128::from_le_bytes([
-            a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15,
-        ]);
-        let tail = u64::from(u32::from_le_bytes([b0, b1, b2, b3]))
-            | (u64::from(self.field) << 32)
-            | (u64::from(self.word) << 48);
-        let [k0, k1, k2, k3] = *self.key.as_limbs();
+        let (head, tail) = address_words(&self.contract);
+        let tail = u64::from(tail) | (u64::from(self.field) << 32) | (u64::from(self.word) << 48);
+        let (low, high) = key_words(&self.key);
         state.write_u128(head);
         state.write_u64(tail);
-        state.write_u128(u128::from(k0) | (u128::from(k1) << 64));
-        state.write_u128(u128::from(k2) | (u128::from(k3) << 64));
+        state.write_u128(low);
+        state.write_u128(high);
     }
 }
 
