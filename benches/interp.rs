@@ -573,29 +573,43 @@ fn executors(token_module: &Module, dex_module: &Module) {
 }
 
 /// `BRAID_BENCH_EXECUTORS=independent`: the machine's own scaling ceiling, and how
-/// much of it the parallel executor reaches. Each round runs, in an order that
-/// rotates from round to round: the sequential executor alone; the 2-thread
+/// much of it the parallel executor reaches. Each round runs, in each of the six
+/// orders in turn: the sequential executor alone; the 2-thread
 /// parallel executor; and two sequential executors at once on two threads, each on
 /// its own copy of the chain (nothing shared but the machine). The two at once
 /// bound what any parallel executor can reach here: the ceiling is twice the time
 /// alone over the time of the pair (which includes starting its second thread,
 /// some 50 µs). Every ratio is taken within one round and the
-/// median over rounds printed (`BRAID_BENCH_ROUNDS`, default 40), so that the
+/// median over rounds printed (`BRAID_BENCH_ROUNDS`, default 42), so that the
 /// host's drift, which moves all three together, cancels.
 fn independent(name: &str, chain: &Chain, txs: &[Transaction]) {
     use braid_vm::Executor;
     let rounds: usize = std::env::var("BRAID_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(42);
     let (mut first, mut second) = (Executor::sequential(), Executor::sequential());
     let mut par = Executor::parallel(2).expect("a pool");
     let (mut ceiling, mut speedup, mut share) = (Vec::new(), Vec::new(), Vec::new());
+    // Every order of the three in turn: a run right after a parallel one finds the
+    // pool's threads still awake, so a fixed rotation would favour whatever follows
+    // the parallel executor.
+    const ORDERS: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
     // One warm-up round, then the timed ones.
     for round in 0..=rounds {
         let mut times = [0.0f64; 3];
-        for k in 0..3 {
-            let which = (round + k) % 3;
+        for which in ORDERS
+            .get(round % ORDERS.len())
+            .copied()
+            .unwrap_or([0, 1, 2])
+        {
             let (mut a, mut b) = (chain.unshared(), chain.unshared());
             let t = std::time::Instant::now();
             match which {
