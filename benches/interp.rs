@@ -525,10 +525,7 @@ fn executors(token_module: &Module, dex_module: &Module) {
     }
     for (name, chain, txs) in cases {
         let mut seq = Executor::sequential();
-        let threads = std::env::var("BRAID_BENCH_THREADS")
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(2);
+        let threads = knob("BRAID_BENCH_THREADS", 2);
         let mut par = Executor::parallel(threads).expect("a pool");
         let (mut best_s, mut best_p) = (Duration::MAX, Duration::MAX);
         let mut phases = None;
@@ -584,10 +581,7 @@ fn executors(token_module: &Module, dex_module: &Module) {
 /// host's drift, which moves all three together, cancels.
 fn independent(name: &str, chain: &Chain, txs: &[Transaction]) {
     use braid_vm::Executor;
-    let rounds: usize = std::env::var("BRAID_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(42);
+    let rounds = knob("BRAID_BENCH_ROUNDS", 42);
     let (mut first, mut second) = (Executor::sequential(), Executor::sequential());
     let mut par = Executor::parallel(2).expect("a pool");
     let (mut ceiling, mut speedup, mut share) = (Vec::new(), Vec::new(), Vec::new());
@@ -610,17 +604,24 @@ fn independent(name: &str, chain: &Chain, txs: &[Transaction]) {
             .copied()
             .unwrap_or([0, 1, 2])
         {
-            let (mut a, mut b) = (chain.unshared(), chain.unshared());
+            let mut a = chain.unshared();
+            // The pair's second world, made before the clock starts.
+            let mut b = (which == 2).then(|| chain.unshared());
             let t = std::time::Instant::now();
-            match which {
-                0 => drop(black_box(first.execute(&mut a, BLOCK, txs))),
-                1 => drop(black_box(par.execute(&mut a, BLOCK, txs))),
-                _ => std::thread::scope(|s| {
-                    let other = s.spawn(|| drop(black_box(second.execute(&mut b, BLOCK, txs))));
-                    drop(black_box(first.execute(&mut a, BLOCK, txs)));
+            match (which, b.as_mut()) {
+                (0, _) => black_box(first.execute(&mut a, BLOCK, txs).expect("fits")),
+                (1, _) => black_box(par.execute(&mut a, BLOCK, txs).expect("fits")),
+                (_, b) => std::thread::scope(|s| {
+                    let other = s.spawn(|| {
+                        if let Some(b) = b {
+                            black_box(second.execute(b, BLOCK, txs).expect("fits"));
+                        }
+                    });
+                    let out = black_box(first.execute(&mut a, BLOCK, txs).expect("fits"));
                     other.join().expect("the second executor ran");
+                    out
                 }),
-            }
+            };
             if let Some(slot) = times.get_mut(which) {
                 *slot = t.elapsed().as_secs_f64();
             }
@@ -646,6 +647,14 @@ fn independent(name: &str, chain: &Chain, txs: &[Transaction]) {
     );
 }
 
+/// The number in environment variable `name`, else `default`.
+fn knob(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[inline(never)]
 fn counted_sequential(chain: &Chain, txs: &[Transaction]) -> [u8; 32] {
     let mut ex = braid_vm::Executor::sequential();
@@ -656,10 +665,7 @@ fn counted_sequential(chain: &Chain, txs: &[Transaction]) -> [u8; 32] {
 /// fresh clone of `chain`: the count of two runs less the count of one is the
 /// steady cost of a block, without the executor's first-use allocations.
 fn counted_blocks(ex: &mut braid_vm::Executor, chain: &Chain, txs: &[Transaction]) -> [u8; 32] {
-    let n: usize = std::env::var("BRAID_BENCH_COUNT_BLOCKS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
+    let n = knob("BRAID_BENCH_COUNT_BLOCKS", 1);
     let mut digest = [0; 32];
     for _ in 0..n {
         let mut c = chain.clone();
